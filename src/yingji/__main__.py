@@ -1,0 +1,5 @@
+"""Allow ``python -m yingji``."""
+
+from yingji.cli import main
+
+main()

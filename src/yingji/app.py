@@ -1,0 +1,64 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from yingji import __version__
+from yingji.core import http
+from yingji.core.config import Settings, get_settings
+from yingji.core.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
+    """Build the web application for the given settings."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    run_worker = settings.run_worker_in_server if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            from yingji.core.worker import BackgroundWorker
+
+            worker = BackgroundWorker(app.state.session_factory, settings, name="server")
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="yingji 应急",
+        version=__version__,
+        description="Emergency-management platform API. Authenticate with a bearer token.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.secret_key = settings.resolved_secret()
+    http.install(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from yingji.core.auth.api import router as auth_router
+    from yingji.core.audit_api import router as audit_router
+    from yingji.orgs.api import router as orgs_router
+    from yingji.regions.api import router as regions_router
+    from yingji.web import mount as mount_web
+
+    for router in (auth_router, audit_router, regions_router, orgs_router):
+        app.include_router(router)
+    mount_web(app)

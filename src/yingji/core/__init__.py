@@ -1,0 +1,1 @@
+"""Shared machinery: configuration, database, auth, audit, events, jobs and i18n."""

@@ -1,0 +1,187 @@
+"""The audit log: every state change with who, when, from what, before and after, hash-chained."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, Text, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from yingji.core.auth.actor import Actor
+from yingji.core.db import Base, JSONType, utcnow
+
+GENESIS_HASH = "0" * 64
+# One key for PostgreSQL's advisory lock that serialises appends to the chain.
+_CHAIN_LOCK_KEY = 0x59494E474A49  # "YINGJI"
+
+
+class AuditEntry(Base):
+    """One recorded change; ``hash`` covers every other column and the previous hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[uuid.UUID | None]
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(80))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row holding the chain's tip, so truncating the log is detectable too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    # Round-trip through JSON so what we hash is exactly what the database returns.
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str, ensure_ascii=False))
+    return result
+
+
+def compute_hash(entry: AuditEntry) -> str:
+    """Return the SHA-256 of an entry's content and its predecessor's hash."""
+    body = {
+        "seq": entry.seq,
+        "at": _canonical_time(entry.at),
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "actor": entry.actor,
+        "role": entry.role,
+        "source": entry.source,
+        "request_id": entry.request_id,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+        "prev_hash": entry.prev_hash,
+    }
+    raw = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    else:
+        # SQLite: a write first turns this into a write transaction, serialising appenders.
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    head = session.get(AuditHead, 1, populate_existing=True)
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append a change to the audit log in the caller's transaction."""
+    head = _lock_head(session)
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        at=utcnow(),
+        actor_id=actor.user_id,
+        actor=actor.username,
+        role=str(actor.role),
+        source=actor.source,
+        request_id=actor.request_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        prev_hash=head.hash,
+    )
+    entry.hash = compute_hash(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of checking the chain."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
+    """Check every entry's hash and link; name the first broken entry."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return VerifyResult(False, checked, expected_seq, f"entry {expected_seq} is missing")
+            if entry.prev_hash != prev:
+                return VerifyResult(
+                    False, checked, entry.seq, "link to the previous entry does not match"
+                )
+            if compute_hash(entry) != entry.hash:
+                return VerifyResult(False, checked, entry.seq, "content does not match its hash")
+            prev = entry.hash
+            expected_seq += 1
+            checked += 1
+            last_seq = entry.seq
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq != checked or head_hash != prev:
+        return VerifyResult(
+            False, checked, checked + 1, f"log ends at {checked} but the head says {head_seq}"
+        )
+    return VerifyResult(True, checked)
+
+
+def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """Return the named attributes of a record, for ``before``/``after``."""
+    return {name: getattr(obj, name) for name in fields}

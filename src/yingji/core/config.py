@@ -1,0 +1,145 @@
+"""Configuration from ``YINGJI_*`` environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SECRET_FILE_NAME = "secret_key"
+MIN_SECRET_LENGTH = 32
+# Values that must never protect a production deployment.
+KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "changethis", "secret", "dev", "yingji"})
+
+
+class Environment(StrEnum):
+    """Where the platform runs; production refuses unsafe settings."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used; the message says how to fix it."""
+
+
+def _config_file() -> Path | None:
+    # Read before the settings exist, so it cannot be a settings field itself.
+    raw = os.environ.get("YINGJI_CONFIG_FILE")
+    return Path(raw) if raw else None
+
+
+class Settings(BaseSettings):
+    """All settings of a yingji process."""
+
+    model_config = SettingsConfigDict(env_prefix="YINGJI_", extra="ignore", env_ignore_empty=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(default=Path("var"), description="Where SQLite, secrets and uploads live")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and tokens; generated in development"
+    )
+    default_language: str = "zh_CN"
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    secure_cookies: bool = False
+    run_worker_in_server: bool = Field(
+        default=True, description="Run the outbox relay and timed jobs inside `yingji serve`"
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    job_lease_seconds: int = Field(default=300, ge=5)
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Optional XYZ tile URL of a tile server inside the deployment's network",
+    )
+    map_tile_attribution: str = ""
+    map_center: tuple[float, float] = (30.70, 111.29)  # 宜昌市 (lat, lon)
+    map_zoom: int = 8
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order sources: explicit arguments, environment, then the TOML config file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            if not path.is_file():
+                raise ConfigError(f"YINGJI_CONFIG_FILE={path} does not exist")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            value = self.secret_key.get_secret_value() if self.secret_key else ""
+            if value.lower() in KNOWN_WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    "Production mode needs a strong secret key. Set YINGJI_SECRET_KEY to at least "
+                    f"{MIN_SECRET_LENGTH} random characters, for example the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                    "or set secret_key in the file named by YINGJI_CONFIG_FILE."
+                )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            url = self.database_url
+            # Plain postgresql:// URLs use psycopg 3, the only PostgreSQL driver we ship.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.data_dir / 'yingji.sqlite3').resolve()}"
+
+    def resolved_secret(self) -> str:
+        """Return the secret key, generating and keeping one on first run outside production."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.env is Environment.PRODUCTION:  # pragma: no cover - the validator refuses it
+            raise ConfigError("YINGJI_SECRET_KEY is required in production")
+        path = self.data_dir / SECRET_FILE_NAME
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        # Create with owner-only permissions; never overwrite a key another process just wrote.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+        return value
+
+    def public_dict(self) -> dict[str, Any]:
+        """Return the settings with secrets masked, for `yingji config show`."""
+        data = self.model_dump(mode="json")
+        if data.get("secret_key"):
+            data["secret_key"] = "**********"
+        return data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (tests build their own ``Settings``)."""
+    return Settings()

@@ -1,0 +1,14 @@
+"""Import every context's models so the metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+import yingji.core.audit
+import yingji.core.auth.models
+import yingji.core.events
+import yingji.core.jobs
+import yingji.core.outbox
+import yingji.orgs.models
+import yingji.regions.models  # noqa: F401
+from yingji.core.db import Base
+
+metadata = Base.metadata

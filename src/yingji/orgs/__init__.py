@@ -1,0 +1,1 @@
+"""Organisations (departments, member units, enterprises, rescue teams), people, duty assignments."""
