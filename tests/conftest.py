@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yingji.app import create_app
 from yingji.core.config import Environment, Settings
 from yingji.core.db import make_engine, make_session_factory
+from yingji.core.migrate import upgrade
 from yingji.models import metadata
 
 PG_ADMIN_DSN = os.environ.get("YINGJI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -54,11 +55,9 @@ def fresh_database_url(backend: str, tmp_dir: Path) -> tuple[str, Callable[[], N
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A fresh database per backend for the whole run, with the schema created."""
+    """A fresh database per backend for the whole run, built by the Alembic migrations."""
     url, drop = fresh_database_url(request.param, tmp_path_factory.mktemp("db"))
-    engine = make_engine(url)
-    metadata.create_all(engine)
-    engine.dispose()
+    upgrade(url)
     yield url
     drop()
 

@@ -12,6 +12,7 @@ from yingji import __version__
 from yingji.core import http
 from yingji.core.config import Settings, get_settings
 from yingji.core.db import make_engine, make_session_factory
+from yingji.handlers import load_handlers
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         version=__version__,
         description="Emergency-management platform API. Authenticate with a bearer token.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load from a CDN: never on an isolated network. The schema stays.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -49,12 +53,13 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     app.state.secret_key = settings.resolved_secret()
     http.install(app)
     _include_routers(app)
+    load_handlers()
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
-    from yingji.core.auth.api import router as auth_router
     from yingji.core.audit_api import router as audit_router
+    from yingji.core.auth.api import router as auth_router
     from yingji.orgs.api import router as orgs_router
     from yingji.regions.api import router as regions_router
     from yingji.web import mount as mount_web

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, select, text, update
+from sqlalchemy import BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yingji.core.auth.actor import Actor
@@ -94,7 +94,13 @@ def _lock_head(session: Session) -> AuditHead:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
     else:
         # SQLite: a write first turns this into a write transaction, serialising appenders.
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+        session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(seq=AuditHead.seq)
+            # Without this, every append scans the whole session: imports turn quadratic.
+            .execution_options(synchronize_session=False)
+        )
     head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
@@ -155,13 +161,18 @@ def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
     last_seq = 0
     while True:
         rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
         ).all()
         if not rows:
             break
         for entry in rows:
             if entry.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, f"entry {expected_seq} is missing")
+                return VerifyResult(
+                    False, checked, expected_seq, f"entry {expected_seq} is missing"
+                )
             if entry.prev_hash != prev:
                 return VerifyResult(
                     False, checked, entry.seq, "link to the previous entry does not match"
@@ -172,7 +183,9 @@ def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
             expected_seq += 1
             checked += 1
             last_seq = entry.seq
-        session.expunge_all()
+        # Free memory between batches, but only of our rows: the caller may have pending work.
+        for entry in rows:
+            session.expunge(entry)
     head = session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     if head_seq != checked or head_hash != prev:

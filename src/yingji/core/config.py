@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YINGJI_", extra="ignore", env_ignore_empty=True)
 
     env: Environment = Environment.DEVELOPMENT
-    data_dir: Path = Field(default=Path("var"), description="Where SQLite, secrets and uploads live")
+    data_dir: Path = Field(
+        default=Path("var"), description="Where SQLite, secrets and uploads live"
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir"
     )
@@ -64,6 +67,15 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     job_lease_seconds: int = Field(default=300, ge=5)
+    retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="First wait before retrying a failed delivery or job"
+    )
+    retry_cap_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest wait between retries (before jitter)"
+    )
+    outbox_max_attempts: int = Field(
+        default=10, ge=1, description="Deliveries of an event to one subscriber before it is dead"
+    )
     map_tile_url: str | None = Field(
         default=None,
         description="Optional XYZ tile URL of a tile server inside the deployment's network",
@@ -87,7 +99,10 @@ class Settings(BaseSettings):
         if path is not None:
             if not path.is_file():
                 raise ConfigError(f"YINGJI_CONFIG_FILE={path} does not exist")
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            try:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"YINGJI_CONFIG_FILE={path} is not valid TOML: {exc}") from exc
         return tuple(sources)
 
     @model_validator(mode="after")

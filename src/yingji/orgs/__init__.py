@@ -1,1 +1,1 @@
-"""Organisations (departments, member units, enterprises, rescue teams), people, duty assignments."""
+"""Organisations (bureaus, member units, enterprises, rescue teams), people, duty assignments."""

@@ -17,6 +17,8 @@ class Region(Base):
     __table_args__ = (
         Index("ix_regions_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),
         Index("ix_regions_parent", "parent_code"),
+        # The spatial index's freshness check reads max(updated_at): keep it an index lookup.
+        Index("ix_regions_updated_at", "updated_at"),
     )
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -28,7 +30,6 @@ class Region(Base):
     # Materialised path "/420000/420500/420502/": a subtree is one indexed prefix range.
     path: Mapped[str] = mapped_column(String(600), unique=True)
     depth: Mapped[int] = mapped_column(Integer)
-    geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, WGS-84
     min_lon: Mapped[float | None] = mapped_column(Float)
     min_lat: Mapped[float | None] = mapped_column(Float)
     max_lon: Mapped[float | None] = mapped_column(Float)
@@ -39,3 +40,5 @@ class Region(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Last, so SQLite reads the other columns without walking the geometry's overflow pages.
+    geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, WGS-84

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory defaults
 
 MIN_PASSWORD_LENGTH = 10
+# argon2 hashes any length, but a megabyte password per request is a cheap denial of service.
+MAX_PASSWORD_LENGTH = 256
 
 
 def hash_password(password: str) -> str:
@@ -25,4 +30,17 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     """Return whether a hash was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(password_hash)
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def spend_verify(password: str) -> None:
+    """Verify a password against a throwaway hash, so unknown users cost as much as known ones."""
+    verify_password(_dummy_hash(), password)

@@ -46,7 +46,7 @@ class Scope(StrEnum):
     PUBLIC = "public"  # published information anyone may read
 
 
-P, R, O = Permission, Scope.REGION, Scope.OWN_ORG
+P, R, O = Permission, Scope.REGION, Scope.OWN_ORG  # noqa: E741 - short names keep the table legible
 
 _READ_ALL: Final[Mapping[Permission, Scope]] = {
     P.MAP_VIEW: R,
@@ -58,7 +58,7 @@ _READ_ALL: Final[Mapping[Permission, Scope]] = {
 
 # The single source of truth for authorisation. A role not listing a permission lacks it.
 GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
-    Role.ADMIN: {perm: R for perm in Permission},
+    Role.ADMIN: dict.fromkeys(Permission, R),
     Role.COMMANDER: {**_READ_ALL, P.USER_READ: R, P.AUDIT_READ: R},
     Role.DUTY_OFFICER: {**_READ_ALL, P.USER_READ: R},
     Role.SPECIALIST: {
