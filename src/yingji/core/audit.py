@@ -14,7 +14,9 @@ from sqlalchemy import BigInteger, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yingji.core.auth.actor import Actor
-from yingji.core.db import Base, JSONType, utcnow
+from yingji.core.auth.roles import Permission
+from yingji.core.db import Base, JSONType, fetch_page, utcnow
+from yingji.core.errors import InvalidInput
 
 GENESIS_HASH = "0" * 64
 # One key for PostgreSQL's advisory lock that serialises appends to the chain.
@@ -198,3 +200,48 @@ def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     """Return the named attributes of a record, for ``before``/``after``."""
     return {name: getattr(obj, name) for name in fields}
+
+
+def search_entries(
+    session: Session,
+    *,
+    actor: Actor,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    by: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Return a page of entries matching the filters (newest first) and the total count."""
+    actor.require(Permission.AUDIT_READ)
+    for name, value in (("since", since), ("until", until)):
+        if value is None:
+            continue
+        if value.utcoffset() is None:
+            raise InvalidInput(
+                f"{name} needs a time zone, e.g. 2024-05-01T08:00:00+08:00", field=name
+            )
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{name} is out of range", field=name) from None
+    for name, value_text in (("entity_type", entity_type), ("entity_id", entity_id), ("actor", by)):
+        if value_text is not None and "\x00" in value_text:  # PostgreSQL text cannot hold NUL
+            raise InvalidInput(f"{name} contains a NUL character", field=name)
+    if since is not None and until is not None and since > until:
+        raise InvalidInput("since must not be after until", field="since")
+    conditions = []
+    if entity_type:
+        conditions.append(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        conditions.append(AuditEntry.entity_id == entity_id)
+    if by:
+        conditions.append(AuditEntry.actor == by)
+    if since is not None:
+        conditions.append(AuditEntry.at >= since)
+    if until is not None:
+        conditions.append(AuditEntry.at < until)
+    stmt = select(AuditEntry).where(*conditions)
+    return fetch_page(session, stmt, order_by=(AuditEntry.seq.desc(),), limit=limit, offset=offset)

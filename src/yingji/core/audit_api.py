@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from yingji.core.audit import AuditEntry, verify_chain
-from yingji.core.auth.actor import Actor
+from yingji.core.audit import search_entries, verify_chain
 from yingji.core.auth.deps import CurrentActor
 from yingji.core.auth.roles import Permission
-from yingji.core.errors import InvalidInput
 from yingji.core.http import UoW
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -59,58 +55,6 @@ class ChainCheck(BaseModel):
     checked: int
     first_broken_seq: int | None
     reason: str | None
-
-
-def search_entries(
-    session: Session,
-    *,
-    actor: Actor,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
-    by: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[AuditEntry], int]:
-    """Return a page of entries matching the filters (newest first) and the total count."""
-    actor.require(Permission.AUDIT_READ)
-    for name, value in (("since", since), ("until", until)):
-        if value is None:
-            continue
-        if value.utcoffset() is None:
-            raise InvalidInput(
-                f"{name} needs a time zone, e.g. 2024-05-01T08:00:00+08:00", field=name
-            )
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            raise InvalidInput(f"{name} is out of range", field=name) from None
-    for name, text in (("entity_type", entity_type), ("entity_id", entity_id), ("actor", by)):
-        if text is not None and "\x00" in text:  # PostgreSQL text cannot hold NUL
-            raise InvalidInput(f"{name} contains a NUL character", field=name)
-    if since is not None and until is not None and since > until:
-        raise InvalidInput("since must not be after until", field="since")
-    conditions = []
-    if entity_type:
-        conditions.append(AuditEntry.entity_type == entity_type)
-    if entity_id:
-        conditions.append(AuditEntry.entity_id == entity_id)
-    if by:
-        conditions.append(AuditEntry.actor == by)
-    if since is not None:
-        conditions.append(AuditEntry.at >= since)
-    if until is not None:
-        conditions.append(AuditEntry.at < until)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.seq.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total)
 
 
 @router.get("", response_model=AuditPage, summary="Search the audit log")

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from yingji.core.audit import record_change, snapshot
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Permission, Scope
+from yingji.core.db import fetch_page
 from yingji.core.errors import InvalidInput, NotFound
 from yingji.core.events import record_event
 from yingji.orgs import events
@@ -85,15 +86,8 @@ def list_persons(
         )
     if active is not None:
         conditions.append(Person.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(Person).where(*conditions)) or 0
-    rows = session.scalars(
-        select(Person)
-        .where(*conditions)
-        .order_by(Person.name, Person.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    stmt = select(Person).where(*conditions)
+    return fetch_page(session, stmt, order_by=(Person.name, Person.id), limit=limit, offset=offset)
 
 
 def _check(

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from yingji.core.audit import record_change, snapshot
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Permission
+from yingji.core.db import fetch_page
 from yingji.core.errors import Conflict, InvalidInput, NotFound
 from yingji.core.events import record_event
 from yingji.orgs import events
@@ -74,17 +75,13 @@ def list_responsibilities(
         conditions.append(Responsibility.duty_type == duty_type)
     if person_id is not None:
         conditions.append(Responsibility.person_id == person_id)
-    base = select(Responsibility).join(Person, Person.id == Responsibility.person_id)
-    total = (
-        session.scalar(select(func.count()).select_from(base.where(*conditions).subquery())) or 0
+    stmt = (
+        select(Responsibility)
+        .join(Person, Person.id == Responsibility.person_id)
+        .where(*conditions)
     )
-    rows = session.scalars(
-        base.where(*conditions)
-        .order_by(Responsibility.region_code, Responsibility.duty_type, Responsibility.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    order = (Responsibility.region_code, Responsibility.duty_type, Responsibility.id)
+    return fetch_page(session, stmt, order_by=order, limit=limit, offset=offset)
 
 
 def assign_responsibility(

@@ -23,7 +23,7 @@ from yingji.core.auth.passwords import hash_password, verify_password
 from yingji.core.auth.roles import ROLE_RANK, Permission, Role, Scope
 from yingji.core.auth.schemas import UserUpdate
 from yingji.core.config import Settings
-from yingji.core.db import utcnow
+from yingji.core.db import fetch_page, utcnow
 from yingji.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from yingji.regions import service as regions
 
@@ -186,9 +186,7 @@ def list_users(
         stmt = stmt.where(User.role == str(role))
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    users = session.scalars(stmt.order_by(User.username).limit(limit).offset(offset)).all()
-    return list(users), total
+    return fetch_page(session, stmt, order_by=(User.username,), limit=limit, offset=offset)
 
 
 def _is_active_admin(role: object, active: object) -> bool:
