@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -15,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yingji.core.errors import DomainError
+from yingji.core.errors import DomainError, TooManyRequests
 
 log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -62,6 +64,18 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def _retry_after(exc: DomainError) -> int | None:
+    """Return the seconds a locked-out caller should wait (RFC 9110 Retry-After), if known."""
+    until = exc.details.get("locked_until") if isinstance(exc, TooManyRequests) else None
+    if not isinstance(until, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(until)
+    except ValueError:
+        return None
+    return max(1, math.ceil((moment - datetime.now(UTC)).total_seconds()))
+
+
 def install(app: FastAPI) -> None:
     """Add the request-id middleware and the error handlers to an app."""
 
@@ -79,7 +93,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return _error(exc.status_code, exc.to_dict(), request)
+        response = _error(exc.status_code, exc.to_dict(), request)
+        retry_after = _retry_after(exc)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -123,6 +123,8 @@ def test_token_login_refusals_and_lockout(client: TestClient, world: World) -> N
     locked = client.post("/api/auth/token", json=right)
     assert locked.status_code == 429
     assert "locked until" in locked.json()["message"]
+    # The default lockout is 15 minutes: the client is told how long to wait.
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
 
 
 def test_revoked_and_expired_tokens_are_refused(
