@@ -66,7 +66,6 @@ class Settings(BaseSettings):
         default=True, description="Run the outbox relay and timed jobs inside `yingji serve`"
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    job_lease_seconds: int = Field(default=300, ge=5)
     retry_base_seconds: float = Field(
         default=5.0, gt=0, description="First wait before retrying a failed delivery or job"
     )
