@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -69,8 +70,14 @@ def tree(session: Session) -> None:
 def logged_in(session: Session, client: TestClient, tree: None) -> LoggedIn:
     """Return a function that creates a user and logs the test client in as them."""
 
-    def login_as(role: Role = Role.DUTY_OFFICER, region_code: str = "420500") -> User:
-        user, _ = make_user(session, role=role, region_code=region_code)
+    def login_as(
+        role: Role = Role.DUTY_OFFICER,
+        region_code: str = "420500",
+        organisation_id: uuid.UUID | None = None,
+    ) -> User:
+        user, _ = make_user(
+            session, role=role, region_code=region_code, organisation_id=organisation_id
+        )
         session.commit()
         response = log_in(client, user.username)
         assert response.status_code == 303, response.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from tests.factories.orgs import make_org, make_person, make_responsibility
 from tests.web.conftest import LoggedIn, log_in, nav_paths
 from yingji.core.auth.models import User
 from yingji.core.auth.roles import Role
@@ -25,6 +28,7 @@ from yingji.core.i18n import (
     normalise,
     parse_accept_language,
 )
+from yingji.orgs.schemas import OrgKind
 from yingji.web._render import TEMPLATE_DIR
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "src" / "yingji" / "web"
@@ -141,6 +145,20 @@ def test_chinese_pages_show_no_untranslated_english(
     assert {path: words for path, words in found.items() if words} == {}
     # The check itself sees English when there is some.
     assert _latin_words("<p>Log in</p><b title='Menu'>x</b>", user) == ["Log", "in", "Menu"]
+
+
+def test_module_pages_show_no_untranslated_english(
+    session: Session, client: TestClient, logged_in: LoggedIn
+) -> None:
+    unit = make_org(session, kind=OrgKind.RESCUE_TEAM, name="西陵救援队", headcount=8)
+    person = make_person(session, name="张三", organisation_id=unit.id, mobile="13812345678")
+    make_responsibility(session, person_id=person.id, title="区防汛责任人")
+    session.commit()
+    user = logged_in(role=Role.ADMIN)
+    paths = ["/orgs", f"/orgs/{unit.id}", "/orgs/new", "/persons", "/responsibilities", "/admin"]
+    paths += ["/orgs?kind=enterprise", f"/orgs/{uuid.uuid4()}"]
+    found = {path: _latin_words(client.get(path).text, user) for path in paths}
+    assert {path: words for path, words in found.items() if words} == {}
 
 
 def _request(headers: dict[str, str], *, state_language: str | None = None) -> Request:

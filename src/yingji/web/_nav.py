@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from yingji.core.auth.roles import Role
+from yingji.core.auth.actor import Actor
+from yingji.core.auth.roles import Permission, Role
 from yingji.regions.schemas import RegionLevel
 
 
@@ -23,20 +24,30 @@ class Module:
     label: str  # English message id
     zh_hint: str  # the bureau's name for it, for readers of this file
     built: bool
+    needs: Permission | None = None  # a role without it does not see the module at all
 
 
 # The order of the bureau's own work; a module flips to built=True when its pages exist.
 MODULES: Final[tuple[Module, ...]] = (
-    Module("map", "/map", N_("Map"), "一张图", built=True),
+    Module("map", "/map", N_("Map"), "一张图", built=True, needs=Permission.MAP_VIEW),
     Module("risks", "/risks", N_("Risks & hazards"), "风险与隐患", built=False),
     Module("monitoring", "/monitoring", N_("Monitoring"), "监测预警", built=False),
     Module("warnings", "/warnings", N_("Warnings"), "预警叫应", built=False),
     Module("incidents", "/incidents", N_("Incidents"), "事件指挥", built=False),
     Module("plans", "/plans", N_("Plans"), "预案", built=False),
     Module("resources", "/resources", N_("Resources"), "资源调度", built=False),
-    Module("orgs", "/orgs", N_("Organisations & people"), "组织与人员", built=False),
-    Module("admin", "/admin", N_("Admin"), "系统", built=False),
-)
+    Module(
+        "orgs", "/orgs", N_("Organisations & people"), "组织与人员", built=True,
+        needs=Permission.ORG_READ,
+    ),
+    Module("admin", "/admin", N_("Admin"), "系统", built=True, needs=Permission.USER_READ),
+)  # fmt: skip
+
+
+def visible_modules(actor: Actor) -> list[Module]:
+    """Return the modules an actor's role may use, in navigation order."""
+    return [m for m in MODULES if m.needs is None or actor.scope_for(m.needs) is not None]
+
 
 ROLE_LABELS: Final[dict[Role, str]] = {
     Role.ADMIN: N_("Administrator"),

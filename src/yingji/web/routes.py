@@ -1,9 +1,13 @@
-"""The web pages: login, language, the home dashboard, the map and the modules to come."""
+"""The web pages: login, language, the home dashboard, the map and the modules to come.
+
+The organisation and admin modules have their own routers (``_orgs_pages``, ``_people_pages``,
+``_admin_pages``), included by ``yingji.web.mount``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -26,7 +30,8 @@ from yingji.core.errors import NotAuthenticated, TooManyRequests
 from yingji.core.http import UoW, request_id_of
 from yingji.core.i18n import LANG_COOKIE, LOCALES
 from yingji.web import _dashboard
-from yingji.web._nav import MODULES, N_, Module
+from yingji.web._nav import MODULES, N_, Module, visible_modules
+from yingji.web._page_kit import EXPIRED, chrome, error_page
 from yingji.web._render import page_locale, render
 from yingji.web._session import (
     MaybeWebUser,
@@ -41,7 +46,6 @@ router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 MAX_USERNAME = 80
-_EXPIRED = N_("The form expired. Reload the page and try again.")
 _FORM_EXPIRED = N_("The login form expired. Please try again.")
 _CREDENTIALS_NEEDED = N_("Enter your user name and password.")
 _WRONG_CREDENTIALS = N_("Wrong user name or password.")
@@ -53,26 +57,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _chrome(session: Session, web_user: WebUser, active: str) -> dict[str, Any]:
-    """Return what the layout needs: the user menu, the navigation and the CSRF token."""
-    return {
-        "user": _dashboard.user_card(session, web_user),
-        "csrf_token": web_user.csrf_token,
-        "nav": [
-            {"path": m.path, "label": m.label, "active": m.slug == active, "built": m.built}
-            for m in MODULES
-        ],
-    }
-
-
 def _form_error(
     request: Request, session: Session, web_user: WebUser | None, status: int, message: str
 ) -> Response:
     """Answer a rejected form with a page that says why."""
-    context: dict[str, Any] = {"message": message, "status": status}
-    if web_user is not None:
-        context.update(_chrome(session, web_user, active=""))
-    return render(request, "error.html", context, status_code=status)
+    return error_page(request, session, web_user, status, message)
 
 
 def _login_page(
@@ -161,7 +150,7 @@ def logout(
     response = RedirectResponse("/login", status_code=303)
     if web_user is not None:
         if not csrf_matches(web_user.csrf_token, csrf_token):
-            return _form_error(request, uow.session, web_user, 403, _EXPIRED)
+            return _form_error(request, uow.session, web_user, 403, EXPIRED)
         auth_service.logout(uow.session, raw=web_user.raw_token, request_id=request_id_of(request))
         uow.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -184,7 +173,7 @@ def switch_language(
         )
     if web_user is not None:
         if not csrf_matches(web_user.csrf_token, csrf_token):
-            return _form_error(request, uow.session, web_user, 403, _EXPIRED)
+            return _form_error(request, uow.session, web_user, 403, EXPIRED)
         auth_service.set_language(uow.session, actor=web_user.actor, language=language)
         uow.commit()
     target = safe_local_path(next_url) if next_url else local_referer(request)
@@ -204,16 +193,16 @@ def switch_language(
 @router.get("/")
 def home(request: Request, uow: UoW, web_user: PageUser) -> Response:
     """Show the dashboard: what the platform holds in the user's region."""
-    context = _chrome(uow.session, web_user, active="home")
+    context = chrome(uow.session, web_user, active="home")
     context["counts"] = _dashboard.counts(uow.session, actor=web_user.actor)
-    context["modules"] = [m for m in MODULES if m.slug != "map"]
+    context["modules"] = [m for m in visible_modules(web_user.actor) if m.slug != "map"]
     return render(request, "home.html", context)
 
 
 @router.get("/map")
 def map_page(request: Request, uow: UoW, web_user: PageUser) -> Response:
     """Show the one map (一张图) of the user's region."""
-    context = _chrome(uow.session, web_user, active="map")
+    context = chrome(uow.session, web_user, active="map")
     context["map_config"] = _dashboard.map_config(
         uow.session, _settings(request), actor=web_user.actor, locale=page_locale(request)
     )
@@ -222,7 +211,7 @@ def map_page(request: Request, uow: UoW, web_user: PageUser) -> Response:
 
 def _coming_soon(module: Module) -> Callable[..., Response]:
     def page(request: Request, uow: UoW, web_user: PageUser) -> Response:
-        context = _chrome(uow.session, web_user, active=module.slug)
+        context = chrome(uow.session, web_user, active=module.slug)
         context["module"] = module
         return render(request, "coming_soon.html", context)
 
