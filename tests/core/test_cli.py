@@ -81,6 +81,7 @@ def test_audit_verify_reports_ok_then_names_the_broken_entry(
             action="gauge.updated",
             entity_type="gauge",
             entity_id=f"G{i}",
+            region_path=None,
             after={"i": i},
         )
     session.commit()

@@ -71,6 +71,7 @@ def raise_gauge(session: Session, gauge: str = "G1") -> GaugeRaised:
         action="gauge.raised",
         entity_type="gauge",
         entity_id=gauge,
+        region_path=None,
         after={"level_cm": 420},
     )
     record_event(session, event, actor=actor)
@@ -153,7 +154,12 @@ def test_failing_subscriber_retries_with_backoff_without_holding_back_others(
         calls["flaky"] += 1
         # Its own change must be rolled back with the failure.
         record_change(
-            s, actor=system_actor(), action="flaky.tried", entity_type="gauge", entity_id="G1"
+            s,
+            actor=system_actor(),
+            action="flaky.tried",
+            entity_type="gauge",
+            entity_id="G1",
+            region_path=None,
         )
         if calls["flaky"] <= 2:
             raise RuntimeError(f"pager gateway down ({calls['flaky']})")

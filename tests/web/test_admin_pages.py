@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import make_user
-from tests.factories.orgs import make_org
+from tests.factories.orgs import make_org, make_person
 from tests.web.conftest import LoggedIn, csrf_of, nav_paths
 from yingji.core.auth.models import User
 from yingji.core.auth.roles import Role
@@ -226,3 +226,18 @@ def test_audit_page_in_english_says_ok(
     session.commit()
     html = client.get("/admin/audit").text
     assert re.search(r"Audit chain OK: all \d+ entries are intact\.", html)
+
+
+def test_audit_page_lists_only_the_entries_of_the_readers_region(
+    session: Session, client: TestClient, logged_in: LoggedIn
+) -> None:
+    xiling = make_person(session, name="西陵区的人", region_code="420502")
+    wujiagang = make_person(session, name="伍家岗区的人", region_code="420503")
+    session.commit()
+    logged_in(role=Role.COMMANDER, region_code="420503")
+
+    html = client.get("/admin/audit").text
+
+    assert 'data-chain="ok"' in html  # the chain is still checked as a whole
+    assert f"person {wujiagang.id}" in html and "伍家岗区的人" in html
+    assert f"person {xiling.id}" not in html and "西陵区的人" not in html

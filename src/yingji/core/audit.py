@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, and_, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yingji.core.auth.actor import Actor
-from yingji.core.auth.roles import Permission
+from yingji.core.auth.actor import Actor, subtree_range
+from yingji.core.auth.roles import Permission, Role
 from yingji.core.db import Base, JSONType, fetch_page, utcnow
 from yingji.core.errors import InvalidInput
 
@@ -41,6 +41,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(80))
     entity_type: Mapped[str] = mapped_column(String(80))
     entity_id: Mapped[str] = mapped_column(String(120))
+    # Materialised path of the changed record's region: readers see only their subtree's entries.
+    region_path: Mapped[str | None] = mapped_column(String(600), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -82,6 +84,7 @@ def compute_hash(entry: AuditEntry) -> str:
         "action": entry.action,
         "entity_type": entry.entity_type,
         "entity_id": entry.entity_id,
+        "region_path": entry.region_path,
         "before": entry.before,
         "after": entry.after,
         "prev_hash": entry.prev_hash,
@@ -118,10 +121,16 @@ def record_change(
     action: str,
     entity_type: str,
     entity_id: object,
+    region_path: str | None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append a change to the audit log in the caller's transaction."""
+    """Append a change to the audit log in the caller's transaction.
+
+    ``region_path`` is the materialised path of the changed record's region (None only when
+    no region applies, e.g. a failed login for an unknown username): it decides who may read
+    the entry.
+    """
     head = _lock_head(session)
     entry = AuditEntry(
         seq=head.seq + 1,
@@ -134,6 +143,7 @@ def record_change(
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),
+        region_path=region_path,
         before=_jsonable(before),
         after=_jsonable(after),
         prev_hash=head.hash,
@@ -202,6 +212,16 @@ def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
+def within_paths(path: str, *, unplaced: bool) -> ColumnElement[bool]:
+    """Return a SQL condition: an entry's region path lies in a subtree, or it has none.
+
+    ``unplaced`` adds the entries that belong to no region.
+    """
+    low, high = subtree_range(path)
+    placed = and_(AuditEntry.region_path >= low, AuditEntry.region_path < high)
+    return or_(placed, AuditEntry.region_path.is_(None)) if unplaced else placed
+
+
 def search_entries(
     session: Session,
     *,
@@ -214,7 +234,11 @@ def search_entries(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Return a page of entries matching the filters (newest first) and the total count."""
+    """Return a page of the entries the actor may read matching the filters, newest first.
+
+    Only entries of records in the actor's region subtree are returned, plus, for
+    administrators, the entries that belong to no region. Also returns the total count.
+    """
     actor.require(Permission.AUDIT_READ)
     for name, value in (("since", since), ("until", until)):
         if value is None:
@@ -232,7 +256,7 @@ def search_entries(
             raise InvalidInput(f"{name} contains a NUL character", field=name)
     if since is not None and until is not None and since > until:
         raise InvalidInput("since must not be after until", field="since")
-    conditions = []
+    conditions = [within_paths(actor.region_path, unplaced=actor.role is Role.ADMIN)]
     if entity_type:
         conditions.append(AuditEntry.entity_type == entity_type)
     if entity_id:

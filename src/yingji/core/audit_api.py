@@ -34,6 +34,7 @@ class AuditEntryRead(BaseModel):
     action: str
     entity_type: str
     entity_id: str
+    region_path: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     hash: str
@@ -69,7 +70,7 @@ def list_audit_entries(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
-    """Return audit entries, newest first, filtered by record, user and time."""
+    """Return the audit entries of the caller's region subtree, newest first, filtered."""
     rows, total = search_entries(
         uow.session,
         actor=caller,

@@ -19,6 +19,7 @@ from yingji.orgs import events
 from yingji.orgs._access import input_region_path, region_filter, require_scope, visible
 from yingji.orgs.models import Organisation
 from yingji.orgs.schemas import OrganisationCreate, OrganisationUpdate, OrgKind
+from yingji.regions import service as regions
 
 ORG_FIELDS = (
     "kind", "name", "parent_id", "region_code", "credit_code", "industry_code", "address",
@@ -167,6 +168,7 @@ def create_organisation(
         action="organisation.created",
         entity_type="organisation",
         entity_id=org.id,
+        region_path=path,
         after=snapshot(org, ORG_FIELDS),
     )
     event = events.OrganisationCreated(
@@ -210,6 +212,7 @@ def update_organisation(
         action="organisation.updated",
         entity_type="organisation",
         entity_id=org.id,
+        region_path=path,  # the new region when it moved
         before=before,
         after=snapshot(org, ORG_FIELDS),
     )
@@ -246,6 +249,7 @@ def deactivate_organisation(
         action="organisation.deactivated",
         entity_type="organisation",
         entity_id=org.id,
+        region_path=regions.path_of(session, org.region_code),
         before=before,
         after=snapshot(org, ORG_FIELDS),
     )

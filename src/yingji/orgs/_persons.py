@@ -19,6 +19,7 @@ from yingji.orgs import events
 from yingji.orgs._access import input_region_path, region_filter, require_scope, visible
 from yingji.orgs.models import Organisation, Person
 from yingji.orgs.schemas import PersonCreate, PersonUpdate
+from yingji.regions import service as regions
 
 PERSON_FIELDS = (
     "name", "organisation_id", "region_code", "position", "mobile", "phone", "email", "active",
@@ -127,6 +128,7 @@ def create_person(session: Session, *, actor: Actor, data: PersonCreate) -> Pers
         action="person.created",
         entity_type="person",
         entity_id=person.id,
+        region_path=regions.path_of(session, person.region_code),
         after=snapshot(person, PERSON_FIELDS),
     )
     event = events.PersonCreated(
@@ -158,6 +160,7 @@ def update_person(
         action="person.updated",
         entity_type="person",
         entity_id=person.id,
+        region_path=regions.path_of(session, person.region_code),
         before=before,
         after=snapshot(person, PERSON_FIELDS),
     )
@@ -183,6 +186,7 @@ def deactivate_person(session: Session, *, actor: Actor, person_id: uuid.UUID) -
         action="person.deactivated",
         entity_type="person",
         entity_id=person.id,
+        region_path=regions.path_of(session, person.region_code),
         before=before,
         after=snapshot(person, PERSON_FIELDS),
     )

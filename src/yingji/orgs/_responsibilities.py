@@ -19,6 +19,7 @@ from yingji.orgs import events
 from yingji.orgs._access import input_region_path, region_filter, require_scope, visible
 from yingji.orgs.models import Person, Responsibility
 from yingji.orgs.schemas import DutyType, ResponsibilityCreate, ResponsiblePerson
+from yingji.regions import service as regions
 
 RESPONSIBILITY_FIELDS = (
     "person_id", "region_code", "duty_type", "title", "is_primary", "starts_on", "ends_on",
@@ -118,6 +119,7 @@ def assign_responsibility(
         action="responsibility.assigned",
         entity_type="responsibility",
         entity_id=row.id,
+        region_path=path,
         after=snapshot(row, RESPONSIBILITY_FIELDS),
     )
     event = events.ResponsibilityAssigned(
@@ -153,6 +155,7 @@ def unassign_responsibility(
         action="responsibility.unassigned",
         entity_type="responsibility",
         entity_id=responsibility_id,
+        region_path=regions.path_of(session, before["region_code"]),
         before=before,
     )
     record_event(session, event, actor=actor)

@@ -229,6 +229,7 @@ def create_region(session: Session, *, actor: Actor, data: RegionCreate) -> Regi
         action="region.created",
         entity_type="region",
         entity_id=code,
+        region_path=path,
         after=audit_snapshot(region),
     )
     event = RegionCreated(code=code, parent_code=parent.code, level=str(data.level))
@@ -261,6 +262,7 @@ def update_region(session: Session, *, actor: Actor, code: str, data: RegionUpda
         action="region.updated",
         entity_type="region",
         entity_id=code,
+        region_path=region.path,
         before=before,
         after=audit_snapshot(region),
     )

@@ -14,6 +14,7 @@ from shapely.geometry import shape
 from sqlalchemy import Row, Select, bindparam, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, defer
 
+from yingji.core.auth.actor import subtree_range
 from yingji.core.errors import InvalidInput, NotFound
 from yingji.regions.models import Region
 from yingji.regions.schemas import RegionLevel
@@ -35,10 +36,8 @@ def path_of(session: Session, code: str) -> str:
     return path
 
 
-def prefix_range(path: str) -> tuple[str, str]:
-    """Return the [low, high) string range holding a path and all paths below it."""
-    # '/' + 1 is '0': every descendant path starts with the prefix and sorts below prefix[:-1]+'0'.
-    return path, path[:-1] + chr(ord(path[-1]) + 1)
+# The range of a subtree's paths is core machinery: the audit log filters by it too.
+prefix_range = subtree_range
 
 
 def subtree_query(path: str, levels: Iterable[RegionLevel] | None = None) -> Select[Region]:

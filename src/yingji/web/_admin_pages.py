@@ -245,13 +245,17 @@ def _entry_rows(entries: list[Any]) -> list[dict[str, Any]]:
 
 @router.get("/admin/audit")
 def admin_audit(request: Request, uow: UoW, web_user: PageUser) -> Response:
-    """Show whether the audit chain is intact and the latest audit entries (AUDIT_READ)."""
+    """Show whether the audit chain is intact and the region's latest entries (AUDIT_READ)."""
     actor = web_user.actor
     try:
         actor.require(Permission.AUDIT_READ)
         # Verify first: it detaches the rows it read, which the listing must not share.
         chain = verify_chain(uow.session)
-        entries, total = search_entries(uow.session, actor=actor, limit=AUDIT_ENTRIES)
+        entries, total = search_entries(
+            uow.session,
+            actor=actor,
+            limit=AUDIT_ENTRIES,
+        )
     except DomainError as exc:
         return refuse(request, uow.session, web_user, exc)
     context = _context(uow.session, web_user, tab="audit")

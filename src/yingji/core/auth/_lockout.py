@@ -11,6 +11,7 @@ from yingji.core.auth.actor import Actor
 from yingji.core.auth.models import User
 from yingji.core.config import Settings
 from yingji.core.errors import TooManyRequests
+from yingji.regions import service as regions
 
 
 def _until(moment: datetime) -> str:
@@ -30,6 +31,7 @@ def ensure_not_locked(
             action="auth.login_refused",
             entity_type="user",
             entity_id=user.id,
+            region_path=regions.path_of(session, user.region_code),
             after={"reason": "locked", "ip": ip},
         )
         raise TooManyRequests(
@@ -52,12 +54,14 @@ def register_failure(
 ) -> None:
     """Count a wrong password; lock the account once the failures reach the limit."""
     user.failed_logins = (user.failed_logins or 0) + 1
+    path = regions.path_of(session, user.region_code)
     record_change(
         session,
         actor=actor,
         action="auth.login_failed",
         entity_type="user",
         entity_id=user.id,
+        region_path=path,
         after={"reason": reason, "failed_logins": user.failed_logins, "ip": ip},
     )
     if user.failed_logins >= settings.login_max_failures:
@@ -68,6 +72,7 @@ def register_failure(
             action="auth.locked_out",
             entity_type="user",
             entity_id=user.id,
+            region_path=path,
             after={"failed_logins": user.failed_logins, "locked_until": user.locked_until},
         )
     session.flush()

@@ -20,6 +20,7 @@ from yingji.core.auth.passwords import hash_password, needs_rehash, spend_verify
 from yingji.core.config import Settings
 from yingji.core.db import utcnow
 from yingji.core.errors import NotAuthenticated
+from yingji.regions import service as regions
 
 WRONG_CREDENTIALS = "wrong username or password"
 # Sliding expiry rewrites the session row at most this often, not on every request.
@@ -69,6 +70,7 @@ def authenticate(
                 action="auth.login_failed",
                 entity_type="login",
                 entity_id=known,
+                region_path=None,  # no such user, so no region: only administrators see it
                 after={"reason": "unknown user", "ip": ip},
             )
         else:
@@ -78,6 +80,7 @@ def authenticate(
                 action="auth.login_failed",
                 entity_type="user",
                 entity_id=user.id,
+                region_path=regions.path_of(session, user.region_code),
                 after={"reason": "inactive", "ip": ip},
             )
         raise NotAuthenticated(WRONG_CREDENTIALS)
@@ -99,12 +102,14 @@ def authenticate(
     if rehashed:
         user.password_hash = hash_password(password)
     session.flush()
+    actor = actor_for(session, user, request_id=stranger.request_id, source=source)
     record_change(
         session,
-        actor=actor_for(session, user, request_id=stranger.request_id, source=source),
+        actor=actor,
         action="auth.logged_in",
         entity_type="user",
         entity_id=user.id,
+        region_path=actor.region_path,  # the user's own region, looked up by actor_for
         after={"ip": ip, "rehashed": rehashed},
     )
     return user
@@ -196,6 +201,7 @@ def logout(session: Session, *, raw: str, request_id: str | None = None) -> None
             action="auth.logged_out",
             entity_type="user",
             entity_id=user.id,
+            region_path=actor.region_path,
         )
 
 

@@ -17,6 +17,7 @@ from yingji.core.auth.actor import Actor
 from yingji.core.auth.models import ApiToken, User
 from yingji.core.db import utcnow
 from yingji.core.errors import InvalidInput, NotFound
+from yingji.regions import service as regions
 
 TOKEN_PREFIX = "yj_"
 _MAX_RAW_LENGTH = 200  # real tokens are 46 characters; longer input is not worth hashing
@@ -62,6 +63,7 @@ def issue_token(
         action="token.issued",
         entity_type="api_token",
         entity_id=token.id,
+        region_path=regions.path_of(session, user.region_code),  # the token owner's region
         after={"user_id": user.id, "name": name, "prefix": token.prefix, "expires_at": expires_at},
     )
     return token, raw
@@ -80,7 +82,8 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound("token not found", field="token_id")
-    _require_owner_or_manager(session, actor, get_user(session, user_id=token.user_id))
+    owner = get_user(session, user_id=token.user_id)
+    _require_owner_or_manager(session, actor, owner)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
@@ -90,6 +93,7 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
             action="token.revoked",
             entity_type="api_token",
             entity_id=token.id,
+            region_path=regions.path_of(session, owner.region_code),
             after={"user_id": token.user_id, "prefix": token.prefix},
         )
     return token

@@ -91,15 +91,15 @@ def _check_grant(actor: Actor, role: Role) -> None:
 
 def _check_placement(
     session: Session, actor: Actor, region_code: str, organisation_id: uuid.UUID | None
-) -> None:
-    """Raise unless the region and organisation exist and lie inside the actor's reach."""
+) -> str:
+    """Return the region's path; raise unless it and the organisation lie inside the reach."""
     path = region_path(session, region_code)
     if actor.require(Permission.USER_MANAGE) is Scope.OWN_ORG:
         actor.require_org(organisation_id, what="user's organisation")
     if not actor.covers_path(path):
         raise Forbidden("this region lies outside your region", field="region_code")
     if organisation_id is None:
-        return
+        return path
     org_region = session.scalar(
         select(_organisations.c.region_code).where(_organisations.c.id == organisation_id)
     )
@@ -107,6 +107,7 @@ def _check_placement(
         raise InvalidInput("unknown organisation", field="organisation_id")
     if not actor.covers_path(regions.path_of(session, org_region)):
         raise Forbidden("this organisation lies outside your region", field="organisation_id")
+    return path
 
 
 def create_user(
@@ -129,7 +130,7 @@ def create_user(
     check_password(password)
     check_language(language)
     display_name = check_text(display_name or username, field="display_name", max_length=100)
-    _check_placement(session, actor, region_code, organisation_id)
+    path = _check_placement(session, actor, region_code, organisation_id)
     # Case-blind: "Admin" beside "admin" would only serve to impersonate.
     taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken is not None:
@@ -154,6 +155,7 @@ def create_user(
         action="user.created",
         entity_type="user",
         entity_id=user.id,
+        region_path=path,
         after=snapshot(user, USER_AUDIT_FIELDS),
     )
     return user
@@ -239,6 +241,8 @@ def update_user(session: Session, *, actor: Actor, user_id: uuid.UUID, changes: 
         action="user.updated",
         entity_type="user",
         entity_id=user.id,
+        # A moved user's entry belongs to the new region, like the user from now on.
+        region_path=regions.path_of(session, user.region_code),
         before=before,
         after=snapshot(user, USER_AUDIT_FIELDS),
     )
@@ -305,6 +309,7 @@ def change_password(
         action="user.password_changed",
         entity_type="user",
         entity_id=user.id,
+        region_path=regions.path_of(session, user.region_code),
         after={"by": "self" if actor.user_id == user.id else "manager"},
     )
     return user
@@ -327,6 +332,7 @@ def set_language(session: Session, *, actor: Actor, language: str) -> None:
         action="user.language_changed",
         entity_type="user",
         entity_id=user.id,
+        region_path=regions.path_of(session, user.region_code),
         before=before,
         after={"language": language},
     )

@@ -11,6 +11,12 @@ from yingji.core.errors import Forbidden
 ROOT_PATH = "/"
 
 
+def subtree_range(path: str) -> tuple[str, str]:
+    """Return the [low, high) string range holding a region path and every path below it."""
+    # '/' + 1 is '0': every descendant path starts with the prefix and sorts below prefix[:-1]+'0'.
+    return path, path[:-1] + chr(ord(path[-1]) + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The authenticated caller of a service, passed to every service that changes state."""

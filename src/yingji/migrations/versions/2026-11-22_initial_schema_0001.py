@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 17:51:33.501253
+Create Date: 2026-11-22 18:33:50.014171
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=80), nullable=False),
         sa.Column("entity_type", sa.String(length=80), nullable=False),
         sa.Column("entity_id", sa.String(length=120), nullable=False),
+        sa.Column("region_path", sa.String(length=600), nullable=True),
         sa.Column(
             "before",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("seq", name=op.f("uq_audit_log_seq")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_region_path"), ["region_path"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_request_id"), ["request_id"], unique=False)
 
     op.create_table(
@@ -429,6 +431,7 @@ def downgrade() -> None:
     op.drop_table("jobs")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_request_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_region_path"))
 
     op.drop_table("audit_log")
     op.drop_table("audit_head")

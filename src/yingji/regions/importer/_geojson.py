@@ -97,6 +97,7 @@ def _apply(
             action="region.created",
             entity_type="region",
             entity_id=region.code,
+            region_path=region.path,
             after=audit_snapshot(region),
         )
     for region, before in changed:
@@ -106,6 +107,7 @@ def _apply(
             action="region.updated",
             entity_type="region",
             entity_id=region.code,
+            region_path=region.path,
             before=before,
             after=audit_snapshot(region),
         )
