@@ -1,0 +1,1 @@
+"""Private implementation of yingji.risks.assessment; import from there."""
