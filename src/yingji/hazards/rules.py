@@ -25,6 +25,8 @@ TEXT_MAX: Final = 4000
 REASON_MAX: Final = 500
 ATTACHMENTS_MAX: Final = 50
 
+# The six items are [S2] (cn-rules §3.6); the article number is recalled, not read from the
+# official text [S1]: confirm it before quoting it in a legal document.
 _CLAUSE_PLAN: Final = "安监总局令第16号 第十五条"
 _LAW_41: Final = "《安全生产法》第四十一条"
 
