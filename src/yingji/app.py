@@ -60,10 +60,21 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 def _include_routers(app: FastAPI) -> None:
     from yingji.core.audit_api import router as audit_router
     from yingji.core.auth.api import router as auth_router
+    from yingji.core.files_api import router as files_router
+    from yingji.hazards.api import router as hazards_router
+    from yingji.hazards.inspections_api import router as inspections_router
+    from yingji.hazards.stats_api import router as stats_router
+    from yingji.ledger.api import router as ledger_router
     from yingji.orgs.api import router as orgs_router
     from yingji.regions.api import router as regions_router
+    from yingji.reports.api import router as reports_router
+    from yingji.risks.api import router as risks_router
     from yingji.web import mount as mount_web
 
-    for router in (auth_router, audit_router, regions_router, orgs_router):
+    routers = (
+        auth_router, audit_router, regions_router, orgs_router, files_router, risks_router,
+        hazards_router, inspections_router, stats_router, reports_router, ledger_router,
+    )  # fmt: skip
+    for router in routers:
         app.include_router(router)
     mount_web(app)

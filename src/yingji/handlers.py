@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import importlib
 
-HANDLER_MODULES: tuple[str, ...] = ("yingji.core.auth.jobs",)
+HANDLER_MODULES: tuple[str, ...] = (
+    "yingji.core.auth.jobs",
+    "yingji.hazards.jobs",
+    "yingji.hazards.inspection_jobs",
+    "yingji.reports.jobs",
+)
 
 
 def load_handlers() -> None:

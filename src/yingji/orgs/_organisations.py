@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from yingji.regions import service as regions
 
 ORG_FIELDS = (
     "kind", "name", "parent_id", "region_code", "credit_code", "industry_code", "address",
-    "lon", "lat", "phone", "team_type", "headcount", "active", "is_demo",
+    "lon", "lat", "phone", "team_type", "headcount", "supervised_industries", "active", "is_demo",
 )  # fmt: skip
 _MAX_PARENT_DEPTH = 20
 
@@ -134,6 +134,12 @@ def _check(
         for field in ("team_type", "headcount"):
             if values[field] is not None:
                 raise InvalidInput(f"only rescue teams have {field}", field=field)
+    supervisors = {OrgKind.BUREAU, OrgKind.DEPARTMENT, OrgKind.MEMBER_UNIT}
+    if values["supervised_industries"] is not None and kind not in supervisors:
+        raise InvalidInput(
+            "only a bureau, department or member unit supervises industries",
+            field="supervised_industries",
+        )
     if (values["lon"] is None) != (values["lat"] is None):
         missing = "lat" if values["lat"] is None else "lon"
         raise InvalidInput("give both lon and lat, or neither", field=missing)
@@ -195,6 +201,13 @@ def update_organisation(
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if before[k] != v}
     if not changes:
         return org
+    if "supervised_industries" in changes and actor.scope_for(Permission.ORG_WRITE) is not (
+        Scope.REGION
+    ):
+        raise Forbidden(
+            "only the bureau sets which industries an organisation supervises",
+            field="supervised_industries",
+        )
     if "region_code" in changes:
         if changes["region_code"] is None:
             raise InvalidInput("region_code is required", field="region_code")
@@ -256,3 +269,53 @@ def deactivate_organisation(
     event = events.OrganisationDeactivated(organisation_id=org.id, region_code=org.region_code)
     record_event(session, event, actor=actor)
     return org
+
+
+def industry_scope(session: Session, actor: Actor) -> tuple[str, ...] | None:
+    """Return the industry codes an actor's organisation supervises, or None for every industry.
+
+    A bureau user acts by region and by the industries their department supervises (GB/T 4754
+    section or division prefixes set on the organisation); staff of an organisation without
+    such a list, and users without an organisation, are limited by region only.
+    """
+    if actor.organisation_id is None:
+        return None
+    codes = session.scalar(
+        select(Organisation.supervised_industries).where(Organisation.id == actor.organisation_id)
+    )
+    return tuple(codes) if codes else None
+
+
+class OrgFacts(NamedTuple):
+    """What other contexts need to know of an organisation to file a record under it."""
+
+    id: uuid.UUID
+    kind: str
+    name: str
+    region_code: str
+    region_path: str
+    industry_code: str | None
+    active: bool
+
+
+def organisation_facts(
+    session: Session, organisation_id: uuid.UUID, *, field: str = "organisation_id"
+) -> OrgFacts:
+    """Return an organisation's kind, region and industry (InvalidInput naming ``field`` if absent).
+
+    No permission check: the caller checks the actor against the record it is filing, using
+    these facts (region path and industry) — a grassroots reporter may file a hazard against an
+    enterprise whose register they may not read.
+    """
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise InvalidInput(f"unknown organisation {organisation_id}", field=field)
+    return OrgFacts(
+        id=org.id,
+        kind=org.kind,
+        name=org.name,
+        region_code=org.region_code,
+        region_path=regions.path_of(session, org.region_code),
+        industry_code=org.industry_code,
+        active=org.active,
+    )

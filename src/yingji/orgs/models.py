@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yingji.core.db import Base, new_id, utcnow
+from yingji.core.db import Base, JSONType, new_id, utcnow
 
 
 class Organisation(Base):
@@ -33,6 +33,8 @@ class Organisation(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     team_type: Mapped[str | None] = mapped_column(String(40))  # rescue teams only
     headcount: Mapped[int | None] = mapped_column(Integer)
+    # A department's supervised industries (GB/T 4754 prefixes, e.g. ["C26", "G"]); None: all.
+    supervised_industries: Mapped[list[str] | None] = mapped_column(JSONType)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

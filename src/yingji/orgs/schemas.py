@@ -150,6 +150,9 @@ class OrganisationUpdate(BaseModel):
     phone: Phone | None = None
     team_type: TeamType | None = None
     headcount: Headcount | None = None
+    # A department's or member unit's supervised industries: GB/T 4754 section or division
+    # codes ("C", "C26"); a bureau user of that organisation sees only those industries.
+    supervised_industries: Annotated[list[IndustryCode], Field(max_length=100)] | None = None
 
 
 class OrganisationCreate(OrganisationUpdate):
@@ -179,6 +182,7 @@ class OrganisationRead(BaseModel):
     phone: str | None
     team_type: TeamType | None
     headcount: int | None
+    supervised_industries: list[str] | None = None
     active: bool
     is_demo: bool
     created_at: datetime

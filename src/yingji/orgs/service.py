@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from yingji.orgs._organisations import (
     ORG_FIELDS,
+    OrgFacts,
     create_organisation,
     deactivate_organisation,
     get_organisation,
+    industry_scope,
     list_organisations,
+    organisation_facts,
     update_organisation,
 )
 from yingji.orgs._persons import (
@@ -36,6 +39,7 @@ __all__ = [
     "ORG_FIELDS",
     "PERSON_FIELDS",
     "RESPONSIBILITY_FIELDS",
+    "OrgFacts",
     "assign_responsibility",
     "create_organisation",
     "create_person",
@@ -45,9 +49,11 @@ __all__ = [
     "get_person",
     "get_responsibility",
     "industry_name",
+    "industry_scope",
     "list_organisations",
     "list_persons",
     "list_responsibilities",
+    "organisation_facts",
     "responsible_persons",
     "search_industries",
     "unassign_responsibility",

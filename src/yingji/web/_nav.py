@@ -30,7 +30,10 @@ class Module:
 # The order of the bureau's own work; a module flips to built=True when its pages exist.
 MODULES: Final[tuple[Module, ...]] = (
     Module("map", "/map", N_("Map"), "一张图", built=True, needs=Permission.MAP_VIEW),
-    Module("risks", "/risks", N_("Risks & hazards"), "风险与隐患", built=False),
+    Module(
+        "risks", "/risks", N_("Risks & hazards"), "风险与隐患", built=True,
+        needs=Permission.RISK_READ,
+    ),
     Module("monitoring", "/monitoring", N_("Monitoring"), "监测预警", built=False),
     Module("warnings", "/warnings", N_("Warnings"), "预警叫应", built=False),
     Module("incidents", "/incidents", N_("Incidents"), "事件指挥", built=False),

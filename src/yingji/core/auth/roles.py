@@ -36,6 +36,25 @@ class Permission(StrEnum):
     USER_READ = "user:read"
     USER_MANAGE = "user:manage"
     AUDIT_READ = "audit:read"
+    # Dual prevention (双重预防): risk points, installations, checklists, inspections, hazards.
+    RISK_READ = "risk:read"
+    RISK_WRITE = "risk:write"
+    CHECKLIST_WRITE = "checklist:write"
+    INSPECTION_READ = "inspection:read"
+    INSPECTION_PLAN = "inspection:plan"  # create plans and assign tasks
+    INSPECTION_EXECUTE = "inspection:execute"  # carry out a task assigned to oneself
+    HAZARD_READ = "hazard:read"
+    HAZARD_REPORT = "hazard:report"
+    HAZARD_CONFIRM = "hazard:confirm"  # confirm (and grade) or reject a reported hazard
+    HAZARD_RECTIFY = "hazard:rectify"  # plan, start and submit rectification
+    HAZARD_VERIFY = "hazard:verify"
+    HAZARD_CLOSE = "hazard:close"  # 销号
+    HAZARD_SUPERVISE = "hazard:supervise"  # 挂牌督办: list and lift
+    REPORT_TRIAGE = "report:triage"  # read public reports (with the reporter) and triage them
+    REWARD_MANAGE = "reward:manage"  # propose, notify and record payment of rewards
+    REWARD_APPROVE = "reward:approve"
+    STATS_READ = "stats:read"
+    TRACE_READ = "trace:read"  # responsibility trace-back (责任倒查)
 
 
 class Scope(StrEnum):
@@ -54,21 +73,53 @@ _READ_ALL: Final[Mapping[Permission, Scope]] = {
     P.ORG_READ: R,
     P.PERSON_READ: R,
     P.ASSIGNMENT_READ: R,
+    P.RISK_READ: R,
+    P.INSPECTION_READ: R,
+    P.HAZARD_READ: R,
+    P.STATS_READ: R,
 }
 
 # The single source of truth for authorisation. A role not listing a permission lacks it.
 GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
     Role.ADMIN: dict.fromkeys(Permission, R),
-    Role.COMMANDER: {**_READ_ALL, P.USER_READ: R, P.AUDIT_READ: R},
-    Role.DUTY_OFFICER: {**_READ_ALL, P.USER_READ: R},
+    Role.COMMANDER: {
+        **_READ_ALL,
+        P.USER_READ: R,
+        P.AUDIT_READ: R,
+        P.HAZARD_SUPERVISE: R,
+        P.REPORT_TRIAGE: R,
+        P.REWARD_APPROVE: R,
+        P.TRACE_READ: R,
+    },
+    Role.DUTY_OFFICER: {**_READ_ALL, P.USER_READ: R, P.HAZARD_REPORT: R, P.REPORT_TRIAGE: R},
     Role.SPECIALIST: {
         **_READ_ALL,
         P.ORG_WRITE: R,
         P.PERSON_WRITE: R,
         P.ASSIGNMENT_WRITE: R,
         P.USER_READ: R,
+        P.RISK_WRITE: R,
+        P.CHECKLIST_WRITE: R,
+        P.INSPECTION_PLAN: R,
+        P.INSPECTION_EXECUTE: R,
+        P.HAZARD_REPORT: R,
+        P.HAZARD_CONFIRM: R,
+        P.HAZARD_VERIFY: R,
+        P.HAZARD_CLOSE: R,
+        P.HAZARD_SUPERVISE: R,
+        P.REPORT_TRIAGE: R,
+        P.REWARD_MANAGE: R,
+        P.TRACE_READ: R,
     },
-    Role.INSPECTOR: {**_READ_ALL},
+    Role.INSPECTOR: {
+        **_READ_ALL,
+        P.INSPECTION_EXECUTE: R,
+        P.HAZARD_REPORT: R,
+        P.HAZARD_CONFIRM: R,
+        P.HAZARD_VERIFY: R,
+        P.REPORT_TRIAGE: R,
+        P.TRACE_READ: R,
+    },
     Role.MEMBER_UNIT: {
         P.MAP_VIEW: R,
         P.REGION_READ: R,
@@ -76,7 +127,11 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.PERSON_READ: O,
         P.PERSON_WRITE: O,
         P.ASSIGNMENT_READ: R,
+        P.RISK_READ: R,
+        P.HAZARD_READ: R,
+        P.STATS_READ: R,
     },
+    # An enterprise runs its own dual prevention: everything on its own records only.
     Role.ENTERPRISE: {
         P.MAP_VIEW: R,
         P.REGION_READ: R,
@@ -84,12 +139,30 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.ORG_WRITE: O,
         P.PERSON_READ: O,
         P.PERSON_WRITE: O,
+        P.RISK_READ: O,
+        P.RISK_WRITE: O,
+        P.CHECKLIST_WRITE: O,
+        P.INSPECTION_READ: O,
+        P.INSPECTION_PLAN: O,
+        P.INSPECTION_EXECUTE: O,
+        P.HAZARD_READ: O,
+        P.HAZARD_REPORT: O,
+        P.HAZARD_CONFIRM: O,
+        P.HAZARD_RECTIFY: O,
+        P.HAZARD_VERIFY: O,
+        P.HAZARD_CLOSE: O,
+        P.STATS_READ: O,
+        P.TRACE_READ: O,
     },
+    # Village and grid responsible persons patrol their area and report what they find.
     Role.GRASSROOTS: {
         P.MAP_VIEW: R,
         P.REGION_READ: R,
         P.ASSIGNMENT_READ: R,
         P.PERSON_READ: O,
+        P.RISK_READ: R,
+        P.HAZARD_READ: R,
+        P.HAZARD_REPORT: R,
     },
     Role.PUBLIC: {},
 }

@@ -1,0 +1,1 @@
+"""Timed work of hazards: registered with yingji.core.jobs."""

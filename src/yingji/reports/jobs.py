@@ -1,0 +1,1 @@
+"""Timed work of reports: registered with yingji.core.jobs."""
