@@ -21,7 +21,7 @@ from yingji.orgs.schemas import OrgKind
 ORG_KEYS = {
     "id", "kind", "kind_label", "name", "parent_id", "region_code", "credit_code",
     "industry_code", "industry_name", "address", "lon", "lat", "phone", "team_type",
-    "headcount", "active", "is_demo", "created_at", "updated_at",
+    "headcount", "supervised_industries", "active", "is_demo", "created_at", "updated_at",
 }  # fmt: skip
 PERSON_KEYS = {
     "id", "name", "organisation_id", "region_code", "position", "mobile", "phone", "email",

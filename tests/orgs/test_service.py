@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -367,3 +368,42 @@ def test_person_list_filters(session: Session) -> None:
     assert [r.id for r in rows] == [a.id]
     with pytest.raises(Forbidden):
         service.get_person(session, actor=district, person_id=b.id)
+
+
+@pytest.mark.usefixtures("tree")
+def test_supervised_industries_are_set_by_the_bureau_only(session: Session) -> None:
+    bureau = make_org(session, kind=OrgKind.BUREAU)
+    dept = make_org(session, kind=OrgKind.DEPARTMENT, parent_id=bureau.id)
+    specialist = actor(session, Role.SPECIALIST, "420500", organisation_id=bureau.id)
+    service.update_organisation(
+        session,
+        actor=specialist,
+        organisation_id=dept.id,
+        data=OrganisationUpdate.model_validate({"supervised_industries": ["c26", "D45"]}),
+    )
+    assert dept.supervised_industries == ["C26", "D45"]
+    assert service.industry_scope(
+        session, actor(session, Role.INSPECTOR, "420500", organisation_id=dept.id)
+    ) == ("C26", "D45")
+    assert service.industry_scope(session, specialist) is None
+    with pytest.raises(ValidationError) as refused:
+        OrganisationUpdate.model_validate({"supervised_industries": ["Z99"]})
+    assert refused.value.errors()[0]["loc"] == ("supervised_industries", 0)
+    enterprise = make_org(session)
+    own = actor(session, Role.ENTERPRISE, "420502", organisation_id=enterprise.id)
+    with pytest.raises(Forbidden) as denied:
+        service.update_organisation(
+            session,
+            actor=own,
+            organisation_id=enterprise.id,
+            data=OrganisationUpdate.model_validate({"supervised_industries": ["C"]}),
+        )
+    assert denied.value.field == "supervised_industries"
+    with pytest.raises(InvalidInput) as wrong_kind:
+        service.update_organisation(
+            session,
+            actor=SYSTEM,
+            organisation_id=enterprise.id,
+            data=OrganisationUpdate.model_validate({"supervised_industries": ["C"]}),
+        )
+    assert wrong_kind.value.field == "supervised_industries"
