@@ -20,8 +20,15 @@ from yingji.core.auth.csrf import SESSION_COOKIE
 from yingji.core.auth.roles import Role
 from yingji.core.config import Settings
 
-# Operations anyone may call: logging in to get a token.
-PUBLIC = {("post", "/api/auth/token")}
+# Operations anyone may call: logging in to get a token; the public's reports (举报), which
+# tests/reports/test_api.py checks are protected by a signed form token and rate limits.
+PUBLIC = {
+    ("post", "/api/auth/token"),
+    ("get", "/api/public/reports/form"),
+    ("post", "/api/public/reports"),
+    ("post", "/api/public/reports/track"),
+    ("post", "/api/public/attachments"),
+}
 UNSAFE = {"post", "put", "patch", "delete"}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 

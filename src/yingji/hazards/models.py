@@ -33,8 +33,8 @@ class Hazard(Base):
     __tablename__ = "hazards"
     __table_args__ = (
         # The board: a region subtree, optionally a status, newest first.
-        Index("ix_hazards_board", "region_path", "status", "reported_at"),
-        Index("ix_hazards_region_reported", "region_path", "reported_at"),
+        Index("ix_hazards_board", "region_path", "status", "reported_at", "id"),
+        Index("ix_hazards_region_reported", "region_path", "reported_at", "id"),
         Index("ix_hazards_enterprise", "enterprise_id", "status"),
         Index("ix_hazards_due", "status", "deadline"),
     )

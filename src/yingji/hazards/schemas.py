@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from yingji.hazards.rules import ATTACHMENTS_MAX, TEXT_MAX
+from yingji.hazards.rules import (
+    ATTACHMENTS_MAX,
+    REASON_MAX,
+    TEXT_MAX,
+    GeneralRectification,
+    RectificationPlan,
+)
 from yingji.hazards.states import HazardAction, HazardGrade, HazardSource, HazardStatus
 
 _NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -104,3 +110,133 @@ class HazardList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+_CODE = r"^[0-9A-Za-z]{1,32}$"
+
+
+class HazardFilter(BaseModel):
+    """The board's filters; every field is optional and they combine with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[HazardStatus] | None = Field(default=None, max_length=10)
+    grade: HazardGrade | None = None
+    source: HazardSource | None = None
+    region_code: Annotated[str, StringConstraints(pattern=_CODE)] | None = None
+    """A region code: its whole subtree."""
+    industry_code: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{0,4}$")] | None = None
+    """A GB/T 4754 code prefix, e.g. ``C26``."""
+    enterprise_id: uuid.UUID | None = None
+    overdue: bool | None = None
+    supervised: bool | None = None
+    q: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=100, pattern=_NO_CONTROL)
+        ]
+        | None
+    ) = None
+    """A hazard number, or words of the title."""
+    reported_from: date | None = None
+    reported_to: date | None = None
+
+
+class FullPlanBody(RectificationPlan):
+    """The full 治理方案 of a major hazard (五落实), tagged ``kind="full"``."""
+
+    kind: Literal["full"] = "full"
+
+
+class GeneralPlanBody(GeneralRectification):
+    """A general hazard's responsible person and deadline, tagged ``kind="general"``."""
+
+    kind: Literal["general"] = "general"
+
+
+PlanBody = Annotated[FullPlanBody | GeneralPlanBody, Field(discriminator="kind")]
+
+Note = Annotated[str, StringConstraints(max_length=TEXT_MAX, pattern=_NO_CONTROL)]
+
+
+def plan_model(body: FullPlanBody | GeneralPlanBody) -> RectificationPlan | GeneralRectification:
+    """Return the rules model of a tagged plan body."""
+    data = body.model_dump(exclude={"kind"})
+    if isinstance(body, FullPlanBody):
+        return RectificationPlan.model_validate(data)
+    return GeneralRectification.model_validate(data)
+
+
+class ConfirmBody(BaseModel):
+    """Confirm a reported hazard with its grade (一般/重大)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grade: HazardGrade
+    note: Note = ""
+
+
+class RejectBody(BaseModel):
+    """Refuse a reported hazard (不予确认) with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(max_length=REASON_MAX, pattern=_NO_CONTROL)]
+
+
+class PlanSave(BaseModel):
+    """Save the plan as a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: PlanBody
+
+
+class StartBody(BaseModel):
+    """Start rectification, with a plan or the saved one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: PlanBody | None = None
+
+
+class SubmitBody(BaseModel):
+    """Submit the rectification: what was done and the attachments that show it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note
+    attachment_ids: AttachmentIds = []
+
+
+class VerifyBody(BaseModel):
+    """The result of 验收: passed, or failed with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passed: bool
+    note: Note = ""
+    reason: Annotated[str, StringConstraints(max_length=REASON_MAX, pattern=_NO_CONTROL)] = ""
+
+
+class CloseBody(BaseModel):
+    """Close (销号) a verified hazard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SupervisionCreate(BaseModel):
+    """Put a major hazard under 挂牌督办."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supervising_org_id: uuid.UUID
+    deadline: date
+    note: Note = ""
+
+
+class SupervisionLift(BaseModel):
+    """Lift a 挂牌督办 listing after verification."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note = ""

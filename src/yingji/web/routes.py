@@ -29,7 +29,7 @@ from yingji.core.config import Settings
 from yingji.core.errors import NotAuthenticated, TooManyRequests
 from yingji.core.http import UoW, request_id_of
 from yingji.core.i18n import LANG_COOKIE, LOCALES
-from yingji.web import _dashboard
+from yingji.web import _dashboard, _risk_pages
 from yingji.web._nav import MODULES, N_, Module, visible_modules
 from yingji.web._page_kit import EXPIRED, chrome, error_page
 from yingji.web._render import page_locale, render
@@ -206,6 +206,7 @@ def map_page(request: Request, uow: UoW, web_user: PageUser) -> Response:
     context["map_config"] = _dashboard.map_config(
         uow.session, _settings(request), actor=web_user.actor, locale=page_locale(request)
     )
+    context["risk_layers"] = _risk_pages.map_layers(web_user.actor, page_locale(request))
     return render(request, "map.html", context)
 
 

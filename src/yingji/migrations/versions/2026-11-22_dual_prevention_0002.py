@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 19:18:25.374141
+Create Date: 2026-11-22 20:00:24.101984
 """
 
 from __future__ import annotations
@@ -551,7 +551,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("number", name=op.f("uq_hazards_number")),
     )
     op.create_index(
-        "ix_hazards_board", "hazards", ["region_path", "status", "reported_at"], unique=False
+        "ix_hazards_board", "hazards", ["region_path", "status", "reported_at", "id"], unique=False
     )
     op.create_index("ix_hazards_due", "hazards", ["status", "deadline"], unique=False)
     op.create_index("ix_hazards_enterprise", "hazards", ["enterprise_id", "status"], unique=False)
@@ -563,7 +563,7 @@ def upgrade() -> None:
         op.f("ix_hazards_public_report_id"), "hazards", ["public_report_id"], unique=False
     )
     op.create_index(
-        "ix_hazards_region_reported", "hazards", ["region_path", "reported_at"], unique=False
+        "ix_hazards_region_reported", "hazards", ["region_path", "reported_at", "id"], unique=False
     )
     op.create_index(op.f("ix_hazards_source"), "hazards", ["source"], unique=False)
     op.create_table(
