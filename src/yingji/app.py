@@ -71,9 +71,10 @@ def _include_routers(app: FastAPI) -> None:
     from yingji.risks.api import router as risks_router
     from yingji.web import mount as mount_web
 
+    # stats_router first: its /api/hazards/statistics must win over /api/hazards/{hazard_id}.
     routers = (
         auth_router, audit_router, regions_router, orgs_router, files_router, risks_router,
-        hazards_router, inspections_router, stats_router, reports_router, ledger_router,
+        stats_router, hazards_router, inspections_router, reports_router, ledger_router,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -24,6 +24,14 @@ def industry_matches(code: str | None, scope: tuple[str, ...] | None) -> bool:
     return code is not None and any(code.startswith(prefix) for prefix in scope)
 
 
+def prefix_condition(
+    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], prefix: str
+) -> ColumnElement[bool]:
+    """Return ``column starts with prefix`` as an index-friendly range (LIKE is not, on SQLite)."""
+    low, high = subtree_range(prefix)
+    return and_(column >= low, column < high)
+
+
 def require(
     session: Session,
     actor: Actor,
@@ -72,7 +80,7 @@ def visible(
     industries = orgs.industry_scope(session, actor)
     if industries is None or industry is None:
         return condition
-    return and_(condition, or_(*(industry.startswith(p, autoescape=True) for p in industries)))
+    return and_(condition, or_(*(prefix_condition(industry, p) for p in industries)))
 
 
 def all_rows() -> ColumnElement[bool]:

@@ -50,7 +50,7 @@ def conditions(session: Session, actor: Actor, filters: HazardFilter) -> list[Co
         low, high = subtree_range(regions.path_of(session, filters.region_code))
         where.extend((Hazard.region_path >= low, Hazard.region_path < high))
     if filters.industry_code:
-        where.append(Hazard.industry_code.startswith(filters.industry_code, autoescape=True))
+        where.append(_access.prefix_condition(Hazard.industry_code, filters.industry_code))
     if filters.enterprise_id is not None:
         where.append(Hazard.enterprise_id == filters.enterprise_id)
     if filters.overdue is not None:
@@ -102,7 +102,7 @@ def _stats_conditions(
         low, high = subtree_range(regions.path_of(session, filters.region_code))
         where.extend((HazardStats.region_path >= low, HazardStats.region_path < high))
     if filters.industry_code:
-        where.append(HazardStats.industry_code.startswith(filters.industry_code, autoescape=True))
+        where.append(_access.prefix_condition(HazardStats.industry_code, filters.industry_code))
     if filters.overdue is not None:
         where.append(HazardStats.overdue.is_(filters.overdue))
     if filters.supervised is not None:

@@ -147,7 +147,7 @@ def _scope(
         low, high = subtree_range(prefix)
         conditions.append(and_(cols.region_path >= low, cols.region_path < high))
     if industry_code:
-        conditions.append(cols.industry.startswith(_industry_prefix(industry_code)))
+        conditions.append(_access.prefix_condition(cols.industry, _industry_prefix(industry_code)))
     if source is not None:
         conditions.append(cols.source == str(HazardSource(source)))
     if grade is not None:
