@@ -174,3 +174,9 @@ def test_login_page_moves_a_logged_in_user_on(client: TestClient, logged_in: Log
     logged_in()
     response = client.get("/login?next=/map", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/map"
+
+
+def test_login_page_points_the_public_to_the_report_form(client: TestClient) -> None:
+    page = client.get("/login").text
+    assert 'href="/report"' in page and 'href="/report/track"' in page
+    assert client.get("/report").status_code == 200
