@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 pytest: $(STAMP) browser-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test: lint typecheck pytest
 
