@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Boolean, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yingji.core.auth.actor import Actor
+from yingji.core.auth.roles import Role
 from yingji.core.db import Base, new_id, utcnow
 from yingji.core.errors import Forbidden, InvalidInput, NotFound
 
@@ -175,7 +176,7 @@ def get_readable(session: Session, attachment_id: uuid.UUID, *, actor: Actor) ->
         actor.organisation_id
     ):
         return attachment
-    if actor.organisation_id is not None and actor.role.value == "enterprise":
+    if actor.organisation_id is not None and actor.role is Role.ENTERPRISE:
         raise Forbidden("this attachment belongs to another organisation")
     actor.require_region(attachment.region_path, what="attachment")
     return attachment

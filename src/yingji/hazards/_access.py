@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from yingji.core.auth.actor import Actor, subtree_range
@@ -81,8 +81,3 @@ def visible(
     if industries is None or industry is None:
         return condition
     return and_(condition, or_(*(prefix_condition(industry, p) for p in industries)))
-
-
-def all_rows() -> ColumnElement[bool]:
-    """Return a condition that keeps every row (for system jobs)."""
-    return true()
