@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -93,10 +94,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, rendering table hints (``Select.with_hint(..., "sqlite")``).
+
+    SQLAlchemy drops FROM hints on SQLite; yingji uses them for ``INDEXED BY``, where SQLite's
+    planner, without histograms of range conditions, would pick an index that cannot deliver
+    the order a page needs.
+    """
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-backend settings yingji relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        engine.dialect.statement_compiler = _SQLiteCompiler
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -32,9 +32,32 @@ class Hazard(Base):
 
     __tablename__ = "hazards"
     __table_args__ = (
-        # The board: a region subtree, optionally a status, newest first.
-        Index("ix_hazards_board", "region_path", "status", "reported_at", "id"),
-        Index("ix_hazards_region_reported", "region_path", "reported_at", "id"),
+        # The board (hazards._board): the rollup's cells as an equality prefix, and every
+        # hazard newest first; both carry the filtered columns so that no row is read.
+        Index(
+            "ix_hazards_cells",
+            "region_path",
+            "status",
+            "source",
+            "grade",
+            "industry_code",
+            "overdue",
+            "supervised",
+            "reported_at",
+            "id",
+        ),
+        Index(
+            "ix_hazards_recent",
+            "reported_at",
+            "id",
+            "region_path",
+            "status",
+            "source",
+            "grade",
+            "industry_code",
+            "overdue",
+            "supervised",
+        ),
         Index("ix_hazards_enterprise", "enterprise_id", "status"),
         Index("ix_hazards_due", "status", "deadline"),
     )
