@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from yingji.core.config import ConfigError, Environment, Settings
 
@@ -154,3 +154,10 @@ def test_retry_settings_have_safe_defaults_and_bounds(monkeypatch: pytest.Monkey
     monkeypatch.setenv("YINGJI_OUTBOX_MAX_ATTEMPTS", "0")
     with pytest.raises(ValueError, match="outbox_max_attempts"):
         Settings()
+
+
+def test_timezone_defaults_to_china_standard_time_and_must_be_known(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).timezone == "Asia/Shanghai"
+    assert Settings(data_dir=tmp_path, timezone="Asia/Urumqi").timezone == "Asia/Urumqi"
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        Settings(data_dir=tmp_path, timezone="Mars/Olympus")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from tests.factories.hazards import World, advance, make_hazard, make_world
 from tests.orgs.helpers import audit_rows, events
 from yingji.hazards import jobs, service
-from yingji.hazards._escalation import config, local_today
+from yingji.core.clock import local_today
+from yingji.hazards._escalation import config
 from yingji.hazards.states import HazardStatus
 
 

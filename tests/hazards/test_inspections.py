@@ -19,7 +19,7 @@ from tests.hazards.inspection_fixtures import (
 from yingji.core.auth.actor import system_actor
 from yingji.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from yingji.hazards import _checklist_store, _inspections
-from yingji.hazards.inspection_jobs import local_today
+from yingji.core.clock import local_today
 from yingji.hazards.inspection_schemas import (
     FindingResult,
     FindingWrite,

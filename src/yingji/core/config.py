@@ -9,8 +9,9 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
         default=None, description="Signs sessions and tokens; generated in development"
     )
     default_language: str = "zh_CN"
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA zone of the local calendar that deadlines and due dates count in",
+    )
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -103,6 +108,17 @@ class Settings(BaseSettings):
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"YINGJI_CONFIG_FILE={path} is not valid TOML: {exc}") from exc
         return tuple(sources)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+            ) from exc
+        return value
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:

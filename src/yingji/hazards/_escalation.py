@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Final, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from yingji.core.audit import record_change
 from yingji.core.auth.actor import Actor, system_actor
+from yingji.core.clock import local_today
 from yingji.core.db import utcnow
 from yingji.core.events import record_event
 from yingji.hazards import _stats, events
@@ -33,8 +33,6 @@ from yingji.orgs import service as orgs
 from yingji.orgs.schemas import OrgKind
 from yingji.regions import service as regions
 
-# core.config.Settings has no time-zone setting yet; every bureau of the platform is in China.
-BUREAU_TZ: Final = ZoneInfo("Asia/Shanghai")
 OPEN_FOR_DEADLINE: Final = (HazardStatus.CONFIRMED.value, HazardStatus.RECTIFYING.value)
 _PAGE: Final = 200
 _MAX_ORGS: Final = 5000
@@ -53,16 +51,6 @@ def config() -> EscalationConfig:
     text = resources.files("yingji.hazards").joinpath("data/escalation.toml").read_text("utf-8")
     raw = tomllib.loads(text)
     return EscalationConfig(int(raw["level2_after_days"]), int(raw["run_every_minutes"]))
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Return the bureau's local date at ``now`` (default: the current time)."""
-    return (now or utcnow()).astimezone(BUREAU_TZ).date()
-
-
-def local_midnight(day: date) -> datetime:
-    """Return the aware instant a local day begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=BUREAU_TZ)
 
 
 def _covering(session: Session, kinds: tuple[OrgKind, ...]) -> list[tuple[object, str]]:

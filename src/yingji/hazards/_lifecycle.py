@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 from yingji.core.audit import record_change
 from yingji.core.auth.actor import Actor, system_actor
 from yingji.core.auth.roles import Permission, Scope
+from yingji.core.clock import local_today
 from yingji.core.db import utcnow
 from yingji.core.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from yingji.core.events import record_event
 from yingji.core.files import link
 from yingji.hazards import _stats, events, rules, states
-from yingji.hazards._escalation import local_today, supervising_recipients
+from yingji.hazards._escalation import supervising_recipients
 from yingji.hazards._records import ENTITY, audit_view, load, require
 from yingji.hazards.models import Hazard
 from yingji.hazards.rules import GeneralRectification, RectificationEvidence, RectificationPlan

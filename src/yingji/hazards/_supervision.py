@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from yingji.core.audit import record_change
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Permission
+from yingji.core.clock import local_today
 from yingji.core.db import utcnow
 from yingji.core.errors import Conflict, InvalidInput
 from yingji.core.events import record_event
 from yingji.hazards import _stats, events
-from yingji.hazards._escalation import local_today
 from yingji.hazards._lifecycle import clean_text
 from yingji.hazards._records import ENTITY, audit_view, load, require
 from yingji.hazards.models import Hazard

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from yingji.core.auth import service as auth
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Role
+from yingji.core.clock import local_today
 from yingji.core.errors import DomainError
 from yingji.hazards import _inspections
-from yingji.hazards.inspection_jobs import local_today
 from yingji.hazards.inspection_schemas import (
     FindingResult,
     FindingWrite,

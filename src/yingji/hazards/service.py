@@ -7,8 +7,9 @@ services flush but never commit.
 
 from __future__ import annotations
 
+from yingji.core.clock import local_today
 from yingji.hazards._board import hazard_features, list_hazards
-from yingji.hazards._escalation import escalate_overdue, local_today, supervising_recipients
+from yingji.hazards._escalation import escalate_overdue, supervising_recipients
 from yingji.hazards._lifecycle import (
     ACTION_PERMISSION,
     allowed_for,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from yingji.core import ratelimit
 from yingji.core.auth.deps import CurrentActor
 from yingji.core.auth.roles import Permission
+from yingji.core.clock import local_today
 from yingji.core.config import Settings
 from yingji.core.errors import InvalidInput
 from yingji.core.files_api import _UPLOAD_BODY, _uploaded_file
@@ -104,7 +105,7 @@ def submit_report(
     uow.commit()
     return ReportReceipt(
         tracking_code=code,
-        received_on=service.local_today(report.received_at),
+        received_on=local_today(report.received_at),
         due_on=report.due_on,
     )
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from yingji.core import files
 from yingji.core.audit import record_change, snapshot
 from yingji.core.auth.actor import Actor, anonymous, subtree_range, system_actor
 from yingji.core.auth.roles import Permission
+from yingji.core.clock import local_midnight, local_today
 from yingji.core.db import fetch_page, utcnow
 from yingji.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yingji.core.events import record_event
@@ -66,7 +66,6 @@ from yingji.reports.states import (
     ensure_reward,
 )
 
-BUREAU_TZ: Final = ZoneInfo("Asia/Shanghai")
 ROOT_PATH: Final = "/"
 ENTITY: Final = "public_report"
 OVERDUE_JOB: Final = "reports.overdue_check"
@@ -104,15 +103,6 @@ def handling() -> Handling:
     merged = {**raw["time_limits"], **raw["rate_limits"], **raw["limits"]}
     fields = Handling.__dataclass_fields__
     return Handling(**{k: int(v) for k, v in merged.items() if k in fields})
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Return the bureau's local date at ``now``."""
-    return (now or utcnow()).astimezone(BUREAU_TZ).date()
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=BUREAU_TZ)
 
 
 # --- public side ---------------------------------------------------------------------------
@@ -668,7 +658,7 @@ def _overdue_key(report_id: uuid.UUID) -> str:
 
 
 def _schedule_overdue(session: Session, report: PublicReport) -> None:
-    run_at = _local_midnight(report.due_on + timedelta(days=1))
+    run_at = local_midnight(report.due_on + timedelta(days=1))
     schedule_job(
         session, kind=OVERDUE_JOB, run_at=run_at, payload={"report_id": str(report.id)},
         dedupe_key=_overdue_key(report.id),

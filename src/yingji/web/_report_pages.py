@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from yingji.core import files, ratelimit
+from yingji.core.clock import local_today
 from yingji.core.errors import DomainError, InvalidInput
 from yingji.core.http import UnitOfWork, UoW, request_id_of
 from yingji.orgs import service as orgs
@@ -206,7 +207,7 @@ def report_submit(request: Request, uow: UoW, posted: PublicPost) -> Response:
     context = _public_context(
         request,
         code=code,
-        received_on=service.local_today(report.received_at),
+        received_on=local_today(report.received_at),
         due_on=report.due_on,
     )
     return render(request, "public/report_receipt.html", context, status_code=201)

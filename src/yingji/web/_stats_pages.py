@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from yingji.core.auth.roles import Permission
+from yingji.core.clock import local_today
 from yingji.core.errors import DomainError
 from yingji.core.http import UoW
 from yingji.hazards import _quarterly, _trace
@@ -69,7 +70,7 @@ def stats_page(
         "industry": _industry(industry) or "",
         "source": source if source in {s.value for s in HazardSource} else "",
     }
-    default_year, default_quarter = _quarter_of(date.today())
+    default_year, default_quarter = _quarter_of(local_today())
     period_year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else default_year
     period_quarter = int(quarter) if quarter in {"1", "2", "3", "4"} else None
     if quarter == "" and not year:
@@ -104,7 +105,7 @@ def stats_page(
         table=table,
         values=values,
         period={"year": period_year, "quarter": period_quarter or ""},
-        years=list(range(date.today().year, date.today().year - 6, -1)),
+        years=list(range(local_today().year, local_today().year - 6, -1)),
         regions=region_options(uow.session, actor),
         sources=SOURCE_LABELS,
         status_rows=[(STATUS_LABELS[k], n) for k, n in stats.by_status.items()],
