@@ -79,7 +79,7 @@ def test_item_ids_are_unique_across_all_standards() -> None:
 @pytest.mark.parametrize(
     ("checklist_id", "total", "missing", "truncated", "complete"),
     [
-        (GONGMAO, 64, 32, 2, True),  # 管理 3 + 行业 47 + 专项 14; 32 items not retrieved
+        (GONGMAO, 64, 23, 2, True),  # 管理 3 + 行业 47 + 专项 14; 23 items not retrieved
         (HUAGONG, 20, 0, 0, True),
         (YANHUA, 20, 0, 0, True),  # 20 items, not the 10 cn-rules §4.1 gave
         (RANQI, 16, 0, 1, False),  # the total of 建城规〔2023〕4号 is unknown
@@ -186,9 +186,13 @@ def test_item_texts_are_verbatim(item_id: str, clause: str, text: str) -> None:
 
 
 def test_cut_off_items_keep_the_fragment_and_are_flagged() -> None:
+    yj5 = get_item("YJ-5")
+    assert yj5.truncated and not yj5.wording_confirmed
+    assert yj5.text.endswith("超过设计文件规定的最高工作压力，或者炉顶……")
+    # YJ-4 was cut off in YJB1; a second repost gives its tail, so it is now complete (S1).
     yj4 = get_item("YJ-4")
-    assert yj4.truncated and not yj4.wording_confirmed
-    assert yj4.text.endswith("氧（副）枪自动提升、电极自动断电和升……")
+    assert yj4.complete and yj4.wording_confirmed and yj4.confidence is Confidence.S1
+    assert yj4.text.endswith("电极自动断电和升起装置联锁的；")
     assert get_item("JX-3").text == "（三）生产……"
     assert get_item("RQ-5-4").text == "（四）燃气厂站内……"
 
@@ -196,11 +200,14 @@ def test_cut_off_items_keep_the_fragment_and_are_flagged() -> None:
 def test_missing_items_have_no_text_and_are_unconfirmed() -> None:
     missing = [item for c in official_checklists() for item in c.items if item.missing]
     assert [i.id for i in missing] == [
-        *_seq("YJ", range(5, 9)), *_seq("YS", range(1, 14)), *_seq("JX", range(4, 8)),
-        *_seq("QG", range(1, 8)), *_seq("FZ", range(1, 3)), *_seq("YC", range(1, 3)),
+        *_seq("YJ", range(6, 9)), *_seq("YS", range(1, 8)), *_seq("JX", range(4, 8)),
+        *_seq("QG", range(1, 8)), *_seq("FZ", range(1, 3)),
     ]  # fmt: skip
     assert all(i.text == "" and i.confidence is Confidence.U and i.clause for i in missing)
-    assert get_item("YS-13").clause == "第五条第（十三）项"
+    assert get_item("YS-7").clause == "第五条第（七）项"
+    # Retrieved later from one repost each: shipped, but as single-source text.
+    for found in ("YS-8", "YS-13", "YC-1", "YC-2"):
+        assert get_item(found).confidence is Confidence.S1 and get_item(found).text
 
 
 def test_no_unconfirmed_text_is_shipped_as_official() -> None:
@@ -209,7 +216,7 @@ def test_no_unconfirmed_text_is_shipped_as_official() -> None:
     # The 专项类 items come from cn-rules, not yet checked against the 公报 wording.
     gongmao = get_checklist(GONGMAO)
     unchecked = [item.id for item in gongmao.items if not item.wording_confirmed]
-    assert unchecked == ["YJ-4", "JX-3", *_seq("GD", range(1, 11)), "GA-1", "GA-2", "GC-1", "GC-2"]
+    assert unchecked == ["YJ-5", "JX-3", *_seq("GD", range(1, 11)), "GA-1", "GA-2", "GC-1", "GC-2"]
 
 
 def test_every_official_item_is_major_by_definition_with_clause_and_sources() -> None:
@@ -245,12 +252,12 @@ def test_official_checklists_is_cached_but_returns_a_fresh_list() -> None:
 
 def test_items_for_filters_by_applicability_and_completeness() -> None:
     assert [i.id for i in items_for(GONGMAO, applicability={"冶金"})] == [
-        "GM-1", "GM-2", "GM-3", "YJ-1", "YJ-2", "YJ-3",
+        "GM-1", "GM-2", "GM-3", "YJ-1", "YJ-2", "YJ-3", "YJ-4",
     ]  # fmt: skip
     with_gaps = items_for(GONGMAO, applicability={"冶金"}, include_incomplete=True)
     assert [i.id for i in with_gaps][3:] == _seq("YJ", range(1, 9))
     assert [i.id for i in items_for(GONGMAO, applicability=set())] == ["GM-1", "GM-2", "GM-3"]
-    assert len(items_for(GONGMAO)) == 30
+    assert len(items_for(GONGMAO)) == 39
     assert len(items_for(GONGMAO, include_incomplete=True)) == 64
     assert [i.id for i in items_for(RANQI, applicability={"气瓶"})] == [
         *_seq("RQ-4", range(1, 6)), "RQ-7-a", *_seq("RQ-9", range(1, 5)),
