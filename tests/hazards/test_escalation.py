@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories.hazards import World, advance, make_hazard, make_world
 from tests.orgs.helpers import audit_rows, events
-from yingji.hazards import jobs, service
 from yingji.core.clock import local_today
+from yingji.hazards import jobs, service
 from yingji.hazards._escalation import config
 from yingji.hazards.states import HazardStatus
 

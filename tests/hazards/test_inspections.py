@@ -17,9 +17,9 @@ from tests.hazards.inspection_fixtures import (
     supervisory_plan,
 )
 from yingji.core.auth.actor import system_actor
+from yingji.core.clock import local_today
 from yingji.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from yingji.hazards import _checklist_store, _inspections
-from yingji.core.clock import local_today
 from yingji.hazards.inspection_schemas import (
     FindingResult,
     FindingWrite,

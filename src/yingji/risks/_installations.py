@@ -23,8 +23,10 @@ from yingji.risks.major_hazard import (
     Identification,
     MajorHazardGrade,
     SubstanceAmount,
+    Tables,
     explain_change,
     identify,
+    load_tables,
 )
 from yingji.risks.models import InstallationSubstance, MajorHazardInstallation
 from yingji.risks.schemas import InstallationCreate, SubstanceIn, SubstancesUpdate
@@ -47,6 +49,11 @@ def grade_number(grade: MajorHazardGrade | None) -> int | None:
 def grade_zh(number: int | None) -> str | None:
     """Return 一级 … 四级 for a stored grade number."""
     return None if number is None else GRADES[number - 1].value
+
+
+def substance_tables() -> Tables:
+    """Return GB 18218-2018's tables: the Table 1 substances and Table 2 hazard classes to pick."""
+    return load_tables()
 
 
 def load(session: Session, installation_id: uuid.UUID) -> MajorHazardInstallation:

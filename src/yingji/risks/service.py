@@ -12,6 +12,7 @@ from yingji.risks._installations import (
     grade_zh,
     installation_history,
     list_installations,
+    substance_tables,
     substances_of,
     update_installation_substances,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "measures_of",
     "risk_summary",
     "run_assessment",
+    "substance_tables",
     "substances_of",
     "update_installation_substances",
     "update_risk_point",

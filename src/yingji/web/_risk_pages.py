@@ -180,7 +180,8 @@ def _point_rows(session: Session, actor: Actor, points: list[Any]) -> list[dict[
     ]
 
 
-def _enterprise_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+def enterprise_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """Return the enterprises a bureau writer picks from (none for an enterprise user)."""
     if actor.scope_for(Permission.RISK_WRITE) is Scope.OWN_ORG:
         return []
     try:
@@ -192,9 +193,10 @@ def _enterprise_choices(session: Session, actor: Actor) -> list[tuple[str, str]]
     return [(str(r.id), r.name) for r in rows]
 
 
-def _person_choices(
+def person_choices(
     session: Session, actor: Actor, organisation_id: uuid.UUID | None
 ) -> list[tuple[str, str]]:
+    """Return the staff of an enterprise to pick a responsible person from."""
     if organisation_id is None:
         return []
     try:
@@ -259,7 +261,7 @@ def risk_register(
         levels=[(lv.value, LEVEL_LABELS[lv]) for lv in RiskLevel],
         level_keys=[lv.value for lv in RiskLevel],
         regions=region_options(uow.session, actor) if bureau else [],
-        enterprises=_enterprise_choices(uow.session, actor) if bureau else [],
+        enterprises=enterprise_choices(uow.session, actor) if bureau else [],
         filters=params,
         pager=pager("/risks", params, number, total),
     )
@@ -392,8 +394,8 @@ def _form_context(
         "control_levels": [(c.value, label) for c, label in CONTROL_LEVEL_LABELS.items()],
         "measure_kinds": [(k.value, label) for k, label in MEASURE_KIND_LABELS.items()],
         "measure_rows": range(MEASURE_ROWS),
-        "persons": _person_choices(session, actor, organisation_id),
-        "enterprises": _enterprise_choices(session, actor),
+        "persons": person_choices(session, actor, organisation_id),
+        "enterprises": enterprise_choices(session, actor),
     }
 
 
@@ -472,7 +474,7 @@ def _detail_page(
         return refuse(request, session, web_user, exc)
     measures = risks.measures_of(session, [point.id])[point.id]
     writable = point.active and actor.scope_for(Permission.RISK_WRITE) is not None
-    persons = dict(_person_choices(session, actor, point.organisation_id))
+    persons = dict(person_choices(session, actor, point.organisation_id))
     context = prevention_context(session, web_user, "risks")
     context.update(
         o=_form_context(session, actor, point.organisation_id),
@@ -530,6 +532,7 @@ def installation_list(
     context = prevention_context(uow.session, web_user, "installations")
     context.update(
         rows=_installation_rows(uow.session, web_user.actor, rows),
+        can_write=web_user.actor.scope_for(Permission.RISK_WRITE) is not None,
         major=major == "1",
         pager=pager("/risks/installations", {"major": "1" if major == "1" else ""}, number, total),
     )

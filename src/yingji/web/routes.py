@@ -1,7 +1,8 @@
 """The web pages: login, language, the home dashboard, the map and the modules to come.
 
 The organisation and admin modules have their own routers (``_orgs_pages``, ``_people_pages``,
-``_admin_pages``), included by ``yingji.web.mount``.
+``_admin_pages``), included by ``yingji.web.mount``; the installation form's router
+(``_installation_pages``) is included by this one, so that it is matched first.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from yingji.core.config import Settings
 from yingji.core.errors import NotAuthenticated, TooManyRequests
 from yingji.core.http import UoW, request_id_of
 from yingji.core.i18n import LANG_COOKIE, LOCALES
-from yingji.web import _dashboard, _risk_pages
+from yingji.web import _dashboard, _installation_pages, _risk_pages
 from yingji.web._nav import MODULES, N_, Module, visible_modules
 from yingji.web._page_kit import EXPIRED, chrome, error_page
 from yingji.web._render import page_locale, render
@@ -42,6 +43,9 @@ from yingji.web._session import (
 )
 
 router = APIRouter(include_in_schema=False)
+# Included here, ahead of the module routers, so "/risks/installations/new" is matched before
+# _risk_pages' "/risks/installations/{installation_id}".
+router.include_router(_installation_pages.router)
 
 FormText = Annotated[str, Form()]
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
