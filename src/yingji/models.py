@@ -10,6 +10,7 @@ import yingji.core.jobs
 import yingji.core.outbox
 import yingji.core.ratelimit_models
 import yingji.hazards.models
+import yingji.monitoring.models
 import yingji.orgs.models
 import yingji.regions.models
 import yingji.reports.models

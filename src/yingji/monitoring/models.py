@@ -1,0 +1,147 @@
+"""Monitoring registry (objects, gateways, sensors) and reading storage.
+
+Readings are machine data at high rates, so their tables are narrow: the sensor's integer key,
+the reading's time in epoch milliseconds (as devices and MQTT brokers count it) and the value.
+``readings`` keeps every accepted reading once (its key is the sensor and the time, so a
+redelivered reading is stored once); ``sensor_latest`` the newest reading per sensor; and
+``reading_minutes`` per-minute count, sum, minimum and maximum for charts and history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yingji.core.db import Base, new_id, utcnow
+
+
+class MonitoredObject(Base):
+    """A thing under watch: an installation, a pipeline segment, a bridge, a dam, a slope…"""
+
+    __tablename__ = "monitored_objects"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # schemas.ObjectKind
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    region_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    region_path: Mapped[str] = mapped_column(String(600), index=True)
+    risk_point_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("risk_points.id", ondelete="SET NULL")
+    )
+    installation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("major_hazard_installations.id", ondelete="SET NULL")
+    )
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Gateway(Base):
+    """A data-collection gateway (数据采集网关) that publishes its sensors' readings."""
+
+    __tablename__ = "gateways"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # the topic segment
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    region_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    region_path: Mapped[str] = mapped_column(String(600), index=True)
+    # sha256 of the gateway's HTTP credential; the gateway holds the only copy of the secret.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GatewayRejection(Base):
+    """How many readings or payloads of a gateway were rejected, per reason, and the last one."""
+
+    __tablename__ = "gateway_rejections"
+
+    gateway_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("gateways.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(30), primary_key=True)  # schemas.RejectReason
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Sensor(Base):
+    """One measuring point of a gateway, on a monitored object."""
+
+    __tablename__ = "sensors"
+    __table_args__ = (Index("uq_sensors_gateway_code", "gateway_id", "code", unique=True),)
+
+    # A compact integer key: every reading row carries it.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64))  # unique within its gateway
+    gateway_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gateways.id", ondelete="RESTRICT"))
+    object_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("monitored_objects.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # a key of data/sensor_kinds.toml
+    unit: Mapped[str] = mapped_column(String(16))
+    range_min: Mapped[float] = mapped_column(Float)
+    range_max: Mapped[float] = mapped_column(Float)
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    status: Mapped[str] = mapped_column(String(20), default="online")  # states.SensorStatus
+    region_path: Mapped[str] = mapped_column(String(600), index=True)  # the object's
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Reading(Base):
+    """One accepted reading, stored once per sensor and time."""
+
+    __tablename__ = "readings"
+
+    sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch milliseconds, UTC
+    value: Mapped[float] = mapped_column(Float)
+
+
+class SensorLatest(Base):
+    """The newest reading of a sensor."""
+
+    __tablename__ = "sensor_latest"
+
+    sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class ReadingMinute(Base):
+    """Per-minute aggregate of a sensor's readings (each reading counted once)."""
+
+    __tablename__ = "reading_minutes"
+
+    sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch minutes, UTC
+    count: Mapped[int] = mapped_column(Integer)
+    sum: Mapped[float] = mapped_column(Float)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,71 @@
+"""Monitoring services: reading ingestion for a gateway (registry, rules and alarms follow)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yingji.core.errors import NotFound
+from yingji.monitoring._ingest import (
+    Checked,
+    RejectReason,
+    Stored,
+    check_payload,
+    record_outcome,
+    sensor_specs,
+    store,
+)
+from yingji.monitoring.models import Gateway
+
+__all__ = ["IngestResult", "RejectReason", "hash_token", "ingest"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What became of one gateway's payloads: stored, duplicates, rejected per reason."""
+
+    gateway_code: str
+    stored: int
+    duplicates: int
+    rejected: dict[str, int]
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a gateway credential (sha256; the secret is random)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ingest(
+    session: Session,
+    *,
+    gateway_code: str,
+    payloads: Sequence[bytes],
+    now_ms: int | None = None,
+) -> IngestResult:
+    """Check and store the payloads one gateway published, and count the outcome on it.
+
+    An unknown or inactive gateway is refused (NotFound naming ``gateway``): nothing it sends
+    is stored. Never commits: the caller acknowledges the payloads after its commit, so a crash
+    in between redelivers them, and storage keeps each reading once.
+    """
+    gateway = session.scalar(select(Gateway).where(Gateway.code == gateway_code))
+    if gateway is None or not gateway.active:
+        raise NotFound(f"no active gateway {gateway_code!r}", field="gateway")
+    specs = sensor_specs(session, gateway.id)
+    moment = now_ms if now_ms is not None else int(time.time() * 1000)
+    checked = Checked()
+    for payload in payloads:
+        check_payload(payload, specs, now_ms=moment, into=checked)
+    stored = store(session, checked) if checked.accepted else Stored(0, 0)
+    record_outcome(session, gateway.id, checked, stored)
+    return IngestResult(
+        gateway_code=gateway_code,
+        stored=stored.inserted,
+        duplicates=stored.duplicates,
+        rejected={reason.value: count for reason, count in checked.rejected.items()},
+    )
