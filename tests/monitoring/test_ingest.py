@@ -9,51 +9,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.factories.regions import make_tree
 from yingji.core.errors import NotFound
 from yingji.monitoring import service
 from yingji.monitoring._ingest import limits
 from yingji.monitoring.models import (
     Gateway,
     GatewayRejection,
-    MonitoredObject,
     Reading,
     ReadingMinute,
-    Sensor,
     SensorLatest,
 )
 
 NOW_MS = 1_764_684_000_000  # 2025-12-02T14:00:00Z
 MINUTE = 60_000
-
-
-@pytest.fixture
-def sensors(session: Session) -> dict[str, int]:
-    """One gateway (GW-1) with a gas detector and a pressure sensor on one object."""
-    make_tree(session)
-    obj = MonitoredObject(
-        code="OBJ-1", name="液氨储罐区", kind="installation", region_code="420502",
-        region_path="/420000/420500/420502/",
-    )  # fmt: skip
-    gateway = Gateway(
-        code="GW-1", name="一号网关", region_code="420502", region_path="/420000/420500/420502/",
-        token_hash=service.hash_token("secret"),
-    )  # fmt: skip
-    session.add_all([obj, gateway])
-    session.flush()
-    made = {}
-    for code, kind, unit, low, high in [
-        ("CH4-01", "combustible_gas", "%LEL", 0.0, 100.0),
-        ("P-01", "pressure", "MPa", -0.1, 4.0),
-    ]:
-        sensor = Sensor(
-            code=code, gateway_id=gateway.id, object_id=obj.id, name=code, kind=kind, unit=unit,
-            range_min=low, range_max=high, region_path=obj.region_path,
-        )  # fmt: skip
-        session.add(sensor)
-        session.flush()
-        made[code] = sensor.id
-    return made
 
 
 def _payload(*readings: dict[str, Any]) -> bytes:

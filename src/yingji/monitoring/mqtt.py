@@ -1,0 +1,203 @@
+"""The MQTT ingestion worker: gateways' readings from the broker into storage, at least once.
+
+Topic scheme (MQTT 5, QoS 1): a gateway publishes its payloads (see ``monitoring._ingest``) on
+``yingji/v1/{gateway code}/readings``. The broker must let a gateway publish only under its own
+code (Mosquitto: an ACL ``pattern write yingji/v1/%u/readings`` with per-gateway accounts);
+the worker trusts the topic's gateway segment.
+
+Workers subscribe through the shared subscription ``$share/{group}/yingji/v1/+/readings`` with
+a persistent session (fixed client id, ``clean_start`` off, a session expiry), so several
+workers split the load and a restarted worker gets what arrived while it was away. A message is
+acknowledged only after the transaction storing it has committed: a worker killed before that
+leaves the message unacknowledged, the broker delivers it again, and idempotent storage keeps
+each reading once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy.orm import Session, sessionmaker
+
+from yingji.core.errors import NotFound
+from yingji.monitoring import service
+
+log = logging.getLogger(__name__)
+
+TOPIC_PREFIX: Final = "yingji/v1/"
+TOPIC_FILTER: Final = "yingji/v1/+/readings"
+SESSION_EXPIRY_SECONDS: Final = 3600
+RETRY_SECONDS: Final = 2.0
+
+
+def readings_topic(gateway_code: str) -> str:
+    """Return the topic a gateway publishes its readings on."""
+    return f"{TOPIC_PREFIX}{gateway_code}/readings"
+
+
+def gateway_of(topic: str) -> str | None:
+    """Return the gateway code of a readings topic, or None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == "yingji" and parts[1] == "v1" and parts[3] == "readings":
+        return parts[2] or None
+    return None
+
+
+@dataclass(slots=True)
+class Totals:
+    """What a worker has done since it started (for its log and its tests)."""
+
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    unknown_gateways: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    topic: str
+    payload: bytes
+    mid: int
+
+
+class IngestWorker:
+    """Consume readings from the broker in batches; store, commit, then acknowledge."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        client_id: str = "yingji-ingest-1",
+        group: str = "yingji-ingest",
+        batch_messages: int = 200,
+        linger_seconds: float = 0.02,
+        session_expiry_seconds: int = SESSION_EXPIRY_SECONDS,
+    ) -> None:
+        self._factory = factory
+        self._host, self._port = host, port
+        self._group = group
+        self._batch, self._linger = batch_messages, linger_seconds
+        self._expiry = session_expiry_seconds
+        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._subscribed = threading.Event()
+        self.totals = Totals()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+
+    # --- broker side (paho's network thread) ---------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT connection refused: %s", reason)
+            return
+        client.subscribe(f"$share/{self._group}/{TOPIC_FILTER}", qos=1)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+        if all(not code.is_failure for code in codes):
+            self._subscribed.set()
+        else:
+            log.error("MQTT subscription refused: %s", codes)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Message(message.topic, bytes(message.payload), message.mid))
+
+    # --- worker side ---------------------------------------------------------------------
+
+    def start(self, *, timeout: float = 10.0) -> None:
+        """Connect with a persistent session and wait until the subscription stands."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self._expiry
+        self._client.connect(self._host, self._port, clean_start=False, properties=properties)
+        self._client.loop_start()
+        if not self._subscribed.wait(timeout):
+            self.stop()
+            raise RuntimeError(f"no MQTT subscription at {self._host}:{self._port}")
+
+    def stop(self) -> None:
+        """Disconnect; what was received and not yet acknowledged is delivered again later."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until ``stop`` is set."""
+        while not stop.is_set():
+            batch = self._take_batch()
+            if batch:
+                self._process(batch, stop)
+
+    def _take_batch(self) -> list[_Message]:
+        try:
+            batch = [self._inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self._linger
+        while len(batch) < self._batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[_Message], stop: threading.Event) -> None:
+        """Store a batch in one transaction (retrying while the database fails), then ack it."""
+        by_gateway: dict[str | None, list[bytes]] = defaultdict(list)
+        for message in batch:
+            by_gateway[gateway_of(message.topic)].append(message.payload)
+        while True:
+            try:
+                self._store(by_gateway)
+                break
+            except Exception:  # the database is down or failing: keep the batch, try again
+                log.exception("storing %d MQTT messages failed; retrying", len(batch))
+                if stop.wait(RETRY_SECONDS):
+                    return  # stopping: unacknowledged messages are delivered again
+        for message in batch:
+            self._client.ack(message.mid, 1)
+        self.totals.messages += len(batch)
+
+    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> None:
+        results: list[service.IngestResult] = []
+        unknown = 0
+        with self._factory() as session:
+            for code, payloads in by_gateway.items():
+                if code is None:
+                    unknown += len(payloads)
+                    continue
+                try:
+                    with session.begin_nested():
+                        results.append(
+                            service.ingest(session, gateway_code=code, payloads=payloads)
+                        )
+                except NotFound:
+                    log.warning("readings from unknown or inactive gateway %r dropped", code)
+                    unknown += len(payloads)
+            session.commit()
+        self.totals.unknown_gateways += unknown
+        for result in results:
+            self.totals.stored += result.stored
+            self.totals.duplicates += result.duplicates
+            for reason, count in result.rejected.items():
+                self.totals.rejected[reason] = self.totals.rejected.get(reason, 0) + count
