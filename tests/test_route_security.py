@@ -29,6 +29,9 @@ PUBLIC = {
     ("post", "/api/public/reports/track"),
     ("post", "/api/public/attachments"),
 }
+# Operations a gateway calls with its own credential (Authorization: Bearer gw_…). They refuse
+# anonymous callers like every other; a browser session never authenticates them.
+GATEWAY = {("post", "/api/monitoring/readings")}
 UNSAFE = {"post", "put", "patch", "delete"}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -88,9 +91,12 @@ def test_every_cookie_authenticated_change_needs_the_csrf_token(
     assert cookie_client.get("/api/auth/me").status_code == 200  # the cookie works for reads
     missing: list[str] = []
     for method, path, spec in _operations(app):
-        if method not in UNSAFE or (method, path) in PUBLIC:
+        if method not in UNSAFE or (method, path) in PUBLIC | GATEWAY:
             continue
         response = cookie_client.request(method.upper(), _concrete(path, spec), json={})
         if response.status_code != 403 or "CSRF" not in response.json().get("message", ""):
             missing.append(f"{method.upper()} {path} -> {response.status_code}")
     assert missing == [], "changes accepted without a CSRF token:\n" + "\n".join(missing)
+    for method, path in GATEWAY:
+        response = cookie_client.request(method.upper(), path, json={})
+        assert response.status_code == 401, f"{path} accepted a browser session"

@@ -1,8 +1,7 @@
-"""Monitoring services: reading ingestion for a gateway (registry, rules and alarms follow)."""
+"""Monitoring services: the registry, reading ingestion (rules and alarms follow)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +19,45 @@ from yingji.monitoring._ingest import (
     sensor_specs,
     store,
 )
+from yingji.monitoring._registry import (
+    create_gateway,
+    create_object,
+    create_sensor,
+    gateway_by_token,
+    get_gateway,
+    get_object,
+    get_sensor,
+    hash_token,
+    list_gateways,
+    list_objects,
+    list_sensors,
+    rejections,
+    rotate_gateway_token,
+    sensor_history,
+    set_sensor_status,
+)
 from yingji.monitoring.models import Gateway
 
-__all__ = ["IngestResult", "RejectReason", "hash_token", "ingest"]
+__all__ = [
+    "IngestResult",
+    "RejectReason",
+    "create_gateway",
+    "create_object",
+    "create_sensor",
+    "gateway_by_token",
+    "get_gateway",
+    "get_object",
+    "get_sensor",
+    "hash_token",
+    "ingest",
+    "list_gateways",
+    "list_objects",
+    "list_sensors",
+    "rejections",
+    "rotate_gateway_token",
+    "sensor_history",
+    "set_sensor_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +68,6 @@ class IngestResult:
     stored: int
     duplicates: int
     rejected: dict[str, int]
-
-
-def hash_token(token: str) -> str:
-    """Return the stored form of a gateway credential (sha256; the secret is random)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def ingest(

@@ -55,6 +55,10 @@ class Permission(StrEnum):
     REWARD_APPROVE = "reward:approve"
     STATS_READ = "stats:read"
     TRACE_READ = "trace:read"  # responsibility trace-back (责任倒查)
+    # Monitoring (监测预警): the registry of objects, gateways and sensors, readings and alarms.
+    MONITOR_READ = "monitor:read"
+    MONITOR_WRITE = "monitor:write"  # register objects, gateways, sensors; sensor status
+    ALARM_HANDLE = "alarm:handle"  # acknowledge, assign and dispose of alarms
 
 
 class Scope(StrEnum):
@@ -77,6 +81,7 @@ _READ_ALL: Final[Mapping[Permission, Scope]] = {
     P.INSPECTION_READ: R,
     P.HAZARD_READ: R,
     P.STATS_READ: R,
+    P.MONITOR_READ: R,
 }
 
 # The single source of truth for authorisation. A role not listing a permission lacks it.
@@ -90,8 +95,15 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.REPORT_TRIAGE: R,
         P.REWARD_APPROVE: R,
         P.TRACE_READ: R,
+        P.ALARM_HANDLE: R,
     },
-    Role.DUTY_OFFICER: {**_READ_ALL, P.USER_READ: R, P.HAZARD_REPORT: R, P.REPORT_TRIAGE: R},
+    Role.DUTY_OFFICER: {
+        **_READ_ALL,
+        P.USER_READ: R,
+        P.HAZARD_REPORT: R,
+        P.REPORT_TRIAGE: R,
+        P.ALARM_HANDLE: R,  # the duty room watches and handles alarms around the clock
+    },
     Role.SPECIALIST: {
         **_READ_ALL,
         P.ORG_WRITE: R,
@@ -110,6 +122,8 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.REPORT_TRIAGE: R,
         P.REWARD_MANAGE: R,
         P.TRACE_READ: R,
+        P.MONITOR_WRITE: R,
+        P.ALARM_HANDLE: R,
     },
     Role.INSPECTOR: {
         **_READ_ALL,
@@ -130,6 +144,7 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.RISK_READ: R,
         P.HAZARD_READ: R,
         P.STATS_READ: R,
+        P.MONITOR_READ: R,
     },
     # An enterprise runs its own dual prevention: everything on its own records only.
     Role.ENTERPRISE: {
@@ -153,6 +168,10 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.HAZARD_CLOSE: O,
         P.STATS_READ: O,
         P.TRACE_READ: O,
+        # Its own sensors and alarms: it confirms its alarms first (issue 4's SLA ladder).
+        P.MONITOR_READ: O,
+        P.MONITOR_WRITE: O,
+        P.ALARM_HANDLE: O,
     },
     # Village and grid responsible persons patrol their area and report what they find.
     Role.GRASSROOTS: {
@@ -163,6 +182,7 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.RISK_READ: R,
         P.HAZARD_READ: R,
         P.HAZARD_REPORT: R,
+        P.MONITOR_READ: R,
     },
     Role.PUBLIC: {},
 }
