@@ -13,6 +13,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "yingji.hazards.jobs",
     "yingji.hazards.inspection_jobs",
     "yingji.reports.jobs",
+    "yingji.monitoring.jobs",
 )
 
 

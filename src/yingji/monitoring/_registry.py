@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -20,10 +21,12 @@ from yingji.core.auth.roles import Permission, Scope
 from yingji.core.db import fetch_page
 from yingji.core.errors import Forbidden, InvalidInput, NotFound
 from yingji.core.events import record_event
-from yingji.monitoring import events
+from yingji.monitoring import events, rules
 from yingji.monitoring.models import (
+    AlarmGroup,
     Gateway,
     GatewayRejection,
+    MaintenanceWindow,
     MonitoredObject,
     ReadingMinute,
     Sensor,
@@ -54,6 +57,7 @@ SENSOR_FIELDS: Final = (
 )  # fmt: skip
 TOKEN_PREFIX: Final = "gw_"
 HISTORY_MAX_MINUTES: Final = 31 * 24 * 60  # a month of minutes per request
+MAX_WINDOW: Final = timedelta(days=7)  # longer work sets the sensor's status to maintenance
 
 
 def _require(
@@ -436,3 +440,96 @@ def sensor_history(
         MinutePoint(minute=r.minute, count=r.count, mean=r.sum / r.count, min=r.min, max=r.max)
         for r in rows
     ]
+
+
+# --- rules: overrides, maintenance windows, k-of-n groups ---------------------------------------
+
+
+def set_rule_override(
+    session: Session, *, actor: Actor, sensor_id: int, override: dict[str, Any]
+) -> Sensor:
+    """Replace the fields in which a sensor's rule differs from its kind's (validated)."""
+    row = get_sensor(session, actor=actor, sensor_id=sensor_id)
+    _require(actor, Permission.MONITOR_WRITE, region_path=row.region_path,
+             owner=_object_owner(session, row), what="sensor")  # fmt: skip
+    try:
+        rule = rules.rule_for(row.kind, **override)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"not a valid rule for a {row.kind} sensor: {exc}", field="rule"
+        ) from None
+    before = {"rule_override": row.rule_override}
+    row.rule_override = {k: v for k, v in rule.to_dict().items() if k in override} or None
+    record_change(
+        session, actor=actor, action="monitoring.sensor_rule", entity_type="sensor",
+        entity_id=row.id, region_path=row.region_path, before=before,
+        after={"rule_override": row.rule_override},
+    )  # fmt: skip
+    return row
+
+
+def add_maintenance_window(
+    session: Session,
+    *,
+    actor: Actor,
+    sensor_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+) -> MaintenanceWindow:
+    """Plan a maintenance window in which the sensor's readings raise no alarm."""
+    row = get_sensor(session, actor=actor, sensor_id=sensor_id)
+    _require(actor, Permission.MONITOR_WRITE, region_path=row.region_path,
+             owner=_object_owner(session, row), what="sensor")  # fmt: skip
+    if ends_at <= starts_at:
+        raise InvalidInput("the window must end after it starts", field="ends_at")
+    if ends_at - starts_at > MAX_WINDOW:
+        raise InvalidInput("a maintenance window lasts at most 7 days", field="ends_at")
+    window = MaintenanceWindow(
+        sensor_id=row.id, starts_at=starts_at, ends_at=ends_at, reason=reason,
+        created_by=actor.user_id,
+    )  # fmt: skip
+    session.add(window)
+    session.flush()
+    record_change(
+        session, actor=actor, action="monitoring.maintenance_window", entity_type="sensor",
+        entity_id=row.id, region_path=row.region_path,
+        after={"starts_at": starts_at, "ends_at": ends_at, "reason": reason},
+    )  # fmt: skip
+    return window
+
+
+def create_alarm_group(
+    session: Session,
+    *,
+    actor: Actor,
+    object_id: uuid.UUID,
+    name: str,
+    sensor_ids: list[int],
+    k: int,
+    min_level: int,
+) -> AlarmGroup:
+    """Combine k of n sensors of one object into an object alarm (e.g. 2 of 3 gas detectors)."""
+    obj = get_object(session, actor=actor, object_id=object_id)
+    _require(actor, Permission.MONITOR_WRITE, region_path=obj.region_path,
+             owner=obj.enterprise_id, what="monitored object")  # fmt: skip
+    members = sorted(set(sensor_ids))
+    found = set(session.scalars(
+        select(Sensor.id).where(Sensor.id.in_(members), Sensor.object_id == obj.id)
+    ))  # fmt: skip
+    if found != set(members):
+        raise InvalidInput("every sensor must belong to the object", field="sensor_ids")
+    if not 1 <= k <= len(members):
+        raise InvalidInput(f"k must be between 1 and {len(members)}", field="k")
+    if not 1 <= min_level <= 4:
+        raise InvalidInput("min_level is 1 (blue) to 4 (red)", field="min_level")
+    group = AlarmGroup(object_id=obj.id, name=name, sensor_ids=members, k=k, min_level=min_level)
+    session.add(group)
+    session.flush()
+    record_change(
+        session, actor=actor, action="monitoring.alarm_group", entity_type="monitored_object",
+        entity_id=obj.id, region_path=obj.region_path,
+        after={"group": group.id, "name": name, "sensor_ids": members, "k": k,
+               "min_level": min_level},
+    )  # fmt: skip
+    return group

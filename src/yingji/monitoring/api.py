@@ -9,29 +9,39 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
+from yingji.core.auth.actor import Actor
 from yingji.core.auth.deps import CurrentActor
 from yingji.core.auth.roles import Permission
 from yingji.core.errors import InvalidInput, NotAuthenticated, NotFound
 from yingji.core.http import UoW
 from yingji.monitoring import service
-from yingji.monitoring.models import Gateway, Sensor
+from yingji.monitoring._evaluator import sensor_rule
+from yingji.monitoring.models import Alarm, Gateway, Sensor
 from yingji.monitoring.mqtt import readings_topic
 from yingji.monitoring.schemas import (
+    AlarmGroupCreate,
+    AlarmList,
+    AlarmRead,
+    AssignBody,
+    DisposeBody,
     GatewayCreate,
     GatewayCredential,
     GatewayList,
     GatewayRead,
     IngestOutcome,
+    MaintenanceWindowCreate,
     ObjectCreate,
     ObjectKind,
     ObjectList,
     ObjectRead,
+    RuleOverride,
     SensorCreate,
     SensorHistory,
     SensorList,
     SensorRead,
     SensorStatusUpdate,
 )
+from yingji.monitoring.states import AlarmAction, AlarmStatus, Severity
 from yingji.orgs.schemas import REGION_CODE_PATTERN
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"])
@@ -47,6 +57,7 @@ def _needs(permission: Permission) -> Any:
 
 
 WRITE = [_needs(Permission.MONITOR_WRITE)]
+HANDLE = [_needs(Permission.ALARM_HANDLE)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 RegionParam = Annotated[str | None, Query(pattern=REGION_CODE_PATTERN)]
@@ -227,3 +238,118 @@ async def post_readings(request: Request, uow: UoW) -> IngestOutcome:
     uow.commit()
     return IngestOutcome(stored=result.stored, duplicates=result.duplicates,
                          rejected=result.rejected)  # fmt: skip
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+@router.put("/sensors/{sensor_id}/rule", dependencies=WRITE)
+def set_sensor_rule(
+    uow: UoW, actor: CurrentActor, sensor_id: SensorId, body: RuleOverride
+) -> dict[str, Any]:
+    """Set where a sensor's rule differs from its kind's defaults; answers the whole rule."""
+    override = body.model_dump(exclude_none=True)
+    row = service.set_rule_override(uow.session, actor=actor, sensor_id=sensor_id,
+                                    override=override)  # fmt: skip
+    uow.commit()
+    return sensor_rule(row.kind, row.rule_override).to_dict()
+
+
+@router.post(
+    "/sensors/{sensor_id}/maintenance", status_code=status.HTTP_201_CREATED, dependencies=WRITE
+)
+def add_maintenance_window(
+    uow: UoW, actor: CurrentActor, sensor_id: SensorId, body: MaintenanceWindowCreate
+) -> dict[str, Any]:
+    """Plan a maintenance window: the sensor's readings in it raise no alarm."""
+    window = service.add_maintenance_window(
+        uow.session, actor=actor, sensor_id=sensor_id, starts_at=body.starts_at,
+        ends_at=body.ends_at, reason=body.reason,
+    )  # fmt: skip
+    uow.commit()
+    return {"id": str(window.id), "sensor_id": sensor_id, "starts_at": window.starts_at,
+            "ends_at": window.ends_at, "reason": window.reason}  # fmt: skip
+
+
+@router.post("/objects/{object_id}/groups", status_code=status.HTTP_201_CREATED, dependencies=WRITE)
+def create_alarm_group(
+    uow: UoW, actor: CurrentActor, object_id: uuid.UUID, body: AlarmGroupCreate
+) -> dict[str, Any]:
+    """Combine k of n sensors of an object into an object alarm (e.g. 2 of 3 gas detectors)."""
+    group = service.create_alarm_group(
+        uow.session, actor=actor, object_id=object_id, name=body.name,
+        sensor_ids=body.sensor_ids, k=body.k, min_level=body.min_level,
+    )  # fmt: skip
+    uow.commit()
+    return {"id": group.id, "object_id": str(group.object_id), "name": group.name,
+            "sensor_ids": group.sensor_ids, "k": group.k, "min_level": group.min_level}  # fmt: skip
+
+
+# --- alarms -----------------------------------------------------------------------------------
+
+
+def alarm_read(actor: Actor, alarm: Alarm) -> AlarmRead:
+    """Return an alarm's read model with the actions the actor may take."""
+    actions: list[str] = []
+    if actor.scope_for(Permission.ALARM_HANDLE) is not None and not alarm.handled:
+        status_ = AlarmStatus(alarm.status)
+        if not status_.acknowledged:
+            actions.append(AlarmAction.ACKNOWLEDGE.value)
+        else:
+            actions.append("dispose")
+        actions.append("assign")
+    return AlarmRead.model_validate(alarm).model_copy(update={"actions": actions})
+
+
+@router.get("/alarms")
+def list_alarms(
+    uow: UoW,
+    actor: CurrentActor,
+    status_: Annotated[list[AlarmStatus] | None, Query(alias="status", max_length=4)] = None,
+    handled: bool | None = None,
+    severity: Severity | None = None,
+    object_id: uuid.UUID | None = None,
+    sensor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AlarmList:
+    """List the alarms the caller may read, newest first."""
+    rows, total = service.list_alarms(
+        uow.session, actor=actor, statuses=status_, handled=handled, severity=severity,
+        object_id=object_id, sensor_id=sensor_id, limit=limit, offset=offset,
+    )  # fmt: skip
+    items = [alarm_read(actor, a) for a in rows]
+    return AlarmList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/alarms/{alarm_id}")
+def get_alarm(uow: UoW, actor: CurrentActor, alarm_id: uuid.UUID) -> AlarmRead:
+    """Show one alarm."""
+    return alarm_read(actor, service.get_alarm(uow.session, actor=actor, alarm_id=alarm_id))
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", dependencies=HANDLE)
+def acknowledge_alarm(uow: UoW, actor: CurrentActor, alarm_id: uuid.UUID) -> AlarmRead:
+    """Acknowledge an alarm (确认): its escalation stops."""
+    alarm = service.acknowledge(uow.session, actor=actor, alarm_id=alarm_id)
+    uow.commit()
+    return alarm_read(actor, alarm)
+
+
+@router.post("/alarms/{alarm_id}/assign", dependencies=HANDLE)
+def assign_alarm(uow: UoW, actor: CurrentActor, alarm_id: uuid.UUID, body: AssignBody) -> AlarmRead:
+    """Assign an alarm to a user."""
+    alarm = service.assign(uow.session, actor=actor, alarm_id=alarm_id, user_id=body.user_id)
+    uow.commit()
+    return alarm_read(actor, alarm)
+
+
+@router.post("/alarms/{alarm_id}/dispose", dependencies=HANDLE)
+def dispose_alarm(
+    uow: UoW, actor: CurrentActor, alarm_id: uuid.UUID, body: DisposeBody
+) -> AlarmRead:
+    """Record what an acknowledged alarm was: real, false alarm, test or maintenance."""
+    alarm = service.dispose(uow.session, actor=actor, alarm_id=alarm_id,
+                            disposition=body.disposition, note=body.note)  # fmt: skip
+    uow.commit()
+    return alarm_read(actor, alarm)

@@ -50,3 +50,43 @@ class SensorStatusChanged(DomainEvent):
     object_id: uuid.UUID
     status: str
     previous: str
+
+
+@register_event
+class AlarmChanged(DomainEvent):
+    """An alarm was raised or changed; ``reading_*`` is the reading that caused it, if any.
+
+    ``action``: raised, escalate (level rose), lowered, reactivate, clear, acknowledge,
+    assigned, disposed.
+    """
+
+    event_type: ClassVar[str] = "monitoring.alarm_changed"
+    alarm_id: uuid.UUID
+    action: str
+    status: str
+    previous_status: str | None = None
+    severity: str
+    rule: str
+    object_id: uuid.UUID
+    sensor_id: int | None = None
+    group_id: int | None = None
+    enterprise_id: uuid.UUID | None = None
+    reading_ts: int | None = None
+    """Epoch milliseconds of the reading."""
+    reading_value: float | None = None
+    escalation_level: int = 0
+    handled: bool = False
+
+
+@register_event
+class AlarmEscalated(DomainEvent):
+    """Nobody acknowledged an alarm in time: it goes to the county (1), then the city (2)."""
+
+    event_type: ClassVar[str] = "monitoring.alarm_escalated"
+    alarm_id: uuid.UUID
+    step: int
+    to_region_code: str | None = None
+    severity: str
+    object_id: uuid.UUID
+    sensor_id: int | None = None
+    enterprise_id: uuid.UUID | None = None

@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yingji.core.db import Base, new_id, utcnow
+from yingji.core.db import Base, JSONType, new_id, utcnow
 
 
 class MonitoredObject(Base):
@@ -105,7 +116,9 @@ class Sensor(Base):
     range_min: Mapped[float] = mapped_column(Float)
     range_max: Mapped[float] = mapped_column(Float)
     interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
-    status: Mapped[str] = mapped_column(String(20), default="online")  # states.SensorStatus
+    status: Mapped[str] = mapped_column(String(20), default="online")  # schemas.SensorStatus
+    # Fields of rules.SensorRule that differ from the kind's defaults (rules.rule_for).
+    rule_override: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     region_path: Mapped[str] = mapped_column(String(600), index=True)  # the object's
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
@@ -145,3 +158,105 @@ class ReadingMinute(Base):
     sum: Mapped[float] = mapped_column(Float)
     min: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
+
+
+class AlarmGroup(Base):
+    """A k-of-n combination over sensors of one object (e.g. two of three gas detectors)."""
+
+    __tablename__ = "alarm_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    object_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("monitored_objects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    sensor_ids: Mapped[list[int]] = mapped_column(JSONType)
+    k: Mapped[int] = mapped_column(Integer)
+    min_level: Mapped[int] = mapped_column(Integer)  # 1 blue … 4 red
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MaintenanceWindow(Base):
+    """A time when a sensor's readings raise no alarm (检修/标定)."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alarm(Base):
+    """An alarm of a sensor's or a group's rule, through ``states.TRANSITIONS``.
+
+    At most one open (not yet handled) alarm per originator and rule (the partial unique
+    index): the rule firing again updates or reactivates it.
+    """
+
+    __tablename__ = "alarms"
+    __table_args__ = (
+        Index(
+            "uq_alarms_open_originator",
+            "originator",
+            "rule",
+            unique=True,
+            sqlite_where=text("handled = 0"),
+            postgresql_where=text("NOT handled"),
+        ),
+        Index("ix_alarms_region_status", "region_path", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    # "s:<sensor id>" or "g:<group id>": one key for the one-open-alarm rule.
+    originator: Mapped[str] = mapped_column(String(40))
+    sensor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sensors.id", ondelete="RESTRICT"), index=True
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_groups.id", ondelete="RESTRICT"))
+    object_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("monitored_objects.id", ondelete="RESTRICT"), index=True
+    )
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column()  # the object's, for access
+    region_path: Mapped[str] = mapped_column(String(600))
+    rule: Mapped[str] = mapped_column(String(20))  # rules.RuleKind: threshold, rate, stale…
+    severity: Mapped[str] = mapped_column(String(10))  # states.Severity
+    peak_severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))  # states.AlarmStatus
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reading that raised it, and the latest one that changed it.
+    first_value: Mapped[float | None] = mapped_column(Float)
+    first_ts: Mapped[int] = mapped_column(BigInteger)  # epoch ms
+    last_value: Mapped[float | None] = mapped_column(Float)
+    last_ts: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column()
+    cleared_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column()
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column()  # a user
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    disposition: Mapped[str | None] = mapped_column(String(20))  # states.Disposition
+    disposition_note: Mapped[str | None] = mapped_column(Text)
+    disposed_at: Mapped[datetime | None] = mapped_column()
+    disposed_by: Mapped[uuid.UUID | None] = mapped_column()
+    # SLA escalation (data/alarm_sla.toml): 0 none, 1 county supervisor, 2 city.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RuleEngineState(Base):
+    """The rule engine's latest snapshot (rules.RuleEngine.snapshot), so it survives a restart."""
+
+    __tablename__ = "rule_engine_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Sensor ids in engine-index order, and group ids in engine-group order.
+    sensor_ids: Mapped[list[int]] = mapped_column(JSONType)
+    group_ids: Mapped[list[int]] = mapped_column(JSONType)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Annotated, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from yingji.monitoring.states import Disposition
 from yingji.orgs.schemas import RegionCode
 
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -284,3 +286,109 @@ class IngestOutcome(BaseModel):
     stored: int
     duplicates: int
     rejected: dict[str, int]
+
+
+# --- rules and alarms ---------------------------------------------------------------------------
+
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_NO_CONTROL),
+]
+
+
+SensorNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class RuleOverride(BaseModel):
+    """The fields of a sensor's rule that differ from its kind's defaults (none: the defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["above", "below"] | None = None
+    blue: Finite | None = None
+    yellow: Finite | None = None
+    orange: Finite | None = None
+    red: Finite | None = None
+    deadband: Annotated[float, Field(ge=0, le=1e9)] | None = None
+    duration: Annotated[float, Field(ge=0, le=86_400)] | None = None
+    rate_limit: Annotated[float, Field(gt=0, le=1e9)] | None = None
+    rate_level: Annotated[int, Field(ge=1, le=4)] | None = None
+    stale_after: Annotated[float, Field(gt=0, le=30 * 86_400)] | None = None
+    stale_level: Annotated[int, Field(ge=1, le=4)] | None = None
+
+
+class MaintenanceWindowCreate(BaseModel):
+    """Plan a maintenance window of a sensor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: Reason
+
+
+class AlarmGroupCreate(BaseModel):
+    """Combine k of n sensors of an object into an object alarm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    sensor_ids: Annotated[list[SensorNumber], Field(min_length=2, max_length=50)]
+    k: Annotated[int, Field(ge=1, le=50)]
+    min_level: Annotated[int, Field(ge=1, le=4)] = 2
+
+
+class AlarmRead(BaseModel):
+    """An alarm, with the actions the caller may take on it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sensor_id: int | None
+    group_id: int | None
+    object_id: uuid.UUID
+    rule: str
+    severity: str
+    peak_severity: str
+    status: str
+    handled: bool
+    first_value: float | None
+    first_ts: int
+    last_value: float | None
+    last_ts: int
+    started_at: datetime
+    cleared_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: uuid.UUID | None
+    assigned_to: uuid.UUID | None
+    disposition: str | None
+    disposition_note: str | None
+    escalation_level: int
+    actions: list[str] = Field(default_factory=list)
+
+
+class AlarmList(BaseModel):
+    """One page of alarms."""
+
+    items: list[AlarmRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class AssignBody(BaseModel):
+    """Assign an alarm to a user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
+
+
+class DisposeBody(BaseModel):
+    """What an alarm was, with a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition
+    note: Note

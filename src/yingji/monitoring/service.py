@@ -1,4 +1,4 @@
-"""Monitoring services: the registry, reading ingestion (rules and alarms follow)."""
+"""Monitoring services: the registry, reading ingestion, rules and alarms."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yingji.core.errors import NotFound
+from yingji.monitoring._alarms import (
+    LevelChange,
+    acknowledge,
+    apply_changes,
+    assign,
+    dispose,
+    get_alarm,
+    list_alarms,
+)
+from yingji.monitoring._evaluator import RuleRuntime
 from yingji.monitoring._ingest import (
     Checked,
     RejectReason,
@@ -20,6 +30,8 @@ from yingji.monitoring._ingest import (
     store,
 )
 from yingji.monitoring._registry import (
+    add_maintenance_window,
+    create_alarm_group,
     create_gateway,
     create_object,
     create_sensor,
@@ -34,28 +46,40 @@ from yingji.monitoring._registry import (
     rejections,
     rotate_gateway_token,
     sensor_history,
+    set_rule_override,
     set_sensor_status,
 )
 from yingji.monitoring.models import Gateway
 
 __all__ = [
     "IngestResult",
+    "LevelChange",
     "RejectReason",
+    "RuleRuntime",
+    "acknowledge",
+    "add_maintenance_window",
+    "apply_changes",
+    "assign",
+    "create_alarm_group",
     "create_gateway",
     "create_object",
     "create_sensor",
+    "dispose",
     "gateway_by_token",
+    "get_alarm",
     "get_gateway",
     "get_object",
     "get_sensor",
     "hash_token",
     "ingest",
+    "list_alarms",
     "list_gateways",
     "list_objects",
     "list_sensors",
     "rejections",
     "rotate_gateway_token",
     "sensor_history",
+    "set_rule_override",
     "set_sensor_status",
 ]
 
