@@ -8,6 +8,7 @@ from yingji.core.auth.cli import app as user_app
 from yingji.core.cli import audit_app, db_app, serve_command, worker_command
 from yingji.demo.cli import demo_command
 from yingji.monitoring.cli import app as monitor_app
+from yingji.monitoring.sim_cli import app as simulate_app
 from yingji.regions.cli import app as region_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(user_app, name="user", help="Create users and API tokens.")
 app.add_typer(region_app, name="region", help="Import regions and grids from GeoJSON.")
 app.add_typer(audit_app, name="audit", help="Check the tamper-evident audit log.")
 app.add_typer(monitor_app, name="monitor", help="Monitoring: ingest sensor readings over MQTT.")
+app.add_typer(simulate_app, name="simulate", help="Simulate sensors publishing readings over MQTT.")
 
 
 def main() -> None:

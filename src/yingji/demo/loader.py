@@ -18,6 +18,7 @@ from yingji.demo._risks import load_risks
 from yingji.demo.geometry import strips
 from yingji.hazards.demo import load_hazards
 from yingji.hazards.inspection_demo import load_inspections
+from yingji.monitoring.demo import MonitoringDemo, load_monitoring
 from yingji.orgs import service as orgs
 from yingji.orgs.schemas import (
     DutyType,
@@ -56,6 +57,7 @@ class DemoReport:
     hazards: int = 0
     inspection_tasks: int = 0
     public_reports: int = 0
+    monitoring: MonitoringDemo = field(default_factory=MonitoringDemo)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, region
     password: str = ""
     already_loaded: bool = False
@@ -131,6 +133,7 @@ def load_demo(session: Session, *, actor: Actor) -> DemoReport:
         _load_people(session, actor, data, named, report)
     _ensure_users(session, actor, data, bureau.id, named, report)
     _load_prevention(session, actor, report)
+    report.monitoring = load_monitoring(session, actor=actor)
     return report
 
 
