@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import yingji.monitoring.jobs  # noqa: F401 - registers the alarm SLA job
+from tests.factories.auth import make_user
 from tests.factories.hazards import SYSTEM, actor_of
 from tests.factories.orgs import make_org
 from tests.factories.regions import make_tree
@@ -225,3 +226,22 @@ def test_who_may_handle_an_alarm(session: Session, site: Site) -> None:
     assert service.list_alarms(session, actor=own)[1] == 1
     service.acknowledge(session, actor=own, alarm_id=alarm.id)
     assert alarm.acknowledged_by == own.user_id
+
+
+def test_an_alarm_is_assigned_only_to_someone_who_may_handle_it(
+    session: Session, site: Site
+) -> None:
+    runtime = service.RuleRuntime.load(session)
+    runtime.evaluate(session, [site.gas[0]], [_ms(0)], [30.0])
+    (alarm,) = _alarms(session)
+    duty, _ = make_user(session, role=Role.DUTY_OFFICER, region_code="420500")
+    elsewhere, _ = make_user(session, role=Role.DUTY_OFFICER, region_code="420503")
+    reader, _ = make_user(session, role=Role.INSPECTOR, region_code="420500")
+    for user in (elsewhere, reader):
+        with pytest.raises(InvalidInput) as refused:
+            service.assign(session, actor=SYSTEM, alarm_id=alarm.id, user_id=user.id)
+        assert refused.value.field == "user_id"
+    with pytest.raises(InvalidInput):
+        service.assign(session, actor=SYSTEM, alarm_id=alarm.id, user_id=uuid.uuid4())
+    service.assign(session, actor=SYSTEM, alarm_id=alarm.id, user_id=duty.id)
+    assert alarm.assigned_to == duty.id

@@ -208,3 +208,37 @@ def test_sensor_status_by_hand_is_audited(
         json={"status": "online", "reason": "x"},
     )  # fmt: skip
     assert denied.status_code == 403
+
+
+def test_alarms_over_http(client: TestClient, world: World, session: Session) -> None:
+    """An alarm raised by the rules is listed, acknowledged and disposed through the API."""
+    from yingji.monitoring import service
+
+    _, _, sensor_id = _register(client, world)
+    runtime = service.RuleRuntime.load(session)
+    now = int(time.time() * 1000)
+    runtime.evaluate(session, [sensor_id], [now - 60_000], [60.0])  # orange
+    session.commit()
+    listed = client.get("/api/monitoring/alarms", params={"handled": False},
+                        headers=world.headers["duty"]).json()  # fmt: skip
+    (alarm,) = listed["items"]
+    assert (alarm["severity"], alarm["status"], alarm["actions"]) == (
+        "orange", "active_unack", ["acknowledge", "assign"],
+    )  # fmt: skip
+    url = f"/api/monitoring/alarms/{alarm['id']}"
+    assert client.post(f"{url}/acknowledge", headers=world.headers["ent_b"]).status_code == 403
+    early = client.post(f"{url}/dispose", headers=world.headers["duty"],
+                        json={"disposition": "real", "note": "现场确认泄漏"})  # fmt: skip
+    assert early.status_code == 422 and early.json()["field"] == "disposition"
+    acked = client.post(f"{url}/acknowledge", headers=world.headers["ent_a"])
+    assert acked.status_code == 200 and acked.json()["status"] == "active_ack"
+    again = client.post(f"{url}/acknowledge", headers=world.headers["duty"])
+    assert again.status_code == 409
+    assert again.json()["details"]["allowed"] == ["clear", "escalate"]
+    disposed = client.post(f"{url}/dispose", headers=world.headers["duty"],
+                           json={"disposition": "false_alarm", "note": "探头受潮"})  # fmt: skip
+    assert disposed.json()["disposition"] == "false_alarm"
+    assert not disposed.json()["handled"]  # still active: handled once it clears
+    bad = client.post(f"{url}/dispose", headers=world.headers["duty"],
+                      json={"disposition": "sabotage", "note": "x"})  # fmt: skip
+    assert bad.status_code == 422

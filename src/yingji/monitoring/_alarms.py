@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import Session
 
 from yingji.core.audit import record_change, snapshot
+from yingji.core.auth import service as auth
 from yingji.core.auth.actor import Actor, subtree_range, system_actor
 from yingji.core.auth.roles import Permission, Scope
 from yingji.core.db import fetch_page, utcnow
@@ -394,6 +395,15 @@ def assign(session: Session, *, actor: Actor, alarm_id: uuid.UUID, user_id: uuid
     alarm = _for_change(session, actor, alarm_id)
     if alarm.handled:
         raise InvalidInput("this alarm is handled already", field="alarm_id")
+    try:
+        user = auth.get_user(session, user_id=user_id)
+    except NotFound:
+        raise InvalidInput("no such user", field="user_id") from None
+    assignee = auth.actor_for(session, user, request_id=actor.request_id or "", source="assign")
+    try:
+        _require(assignee, Permission.ALARM_HANDLE, alarm)
+    except Forbidden:
+        raise InvalidInput("that user may not handle this alarm", field="user_id") from None
     before = snapshot(alarm, ALARM_FIELDS)
     alarm.assigned_to, alarm.assigned_at = user_id, utcnow()
     alarm.version += 1
