@@ -66,6 +66,7 @@ def _include_routers(app: FastAPI) -> None:
     from yingji.hazards.stats_api import router as stats_router
     from yingji.ledger.api import router as ledger_router
     from yingji.monitoring.api import router as monitoring_router
+    from yingji.monitoring.board_api import router as board_router
     from yingji.orgs.api import router as orgs_router
     from yingji.regions.api import router as regions_router
     from yingji.reports.api import router as reports_router
@@ -76,7 +77,7 @@ def _include_routers(app: FastAPI) -> None:
     routers = (
         auth_router, audit_router, regions_router, orgs_router, files_router, risks_router,
         stats_router, hazards_router, inspections_router, reports_router, ledger_router,
-        monitoring_router,
+        board_router, monitoring_router,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -19,7 +19,9 @@ from yingji.monitoring._alarms import (
     get_alarm,
     list_alarms,
 )
+from yingji.monitoring._board import Board, board, rule_of, sensor_features, sensor_state
 from yingji.monitoring._evaluator import RuleRuntime
+from yingji.monitoring._gateway_health import gateway_health
 from yingji.monitoring._ingest import (
     Checked,
     RejectReason,
@@ -52,6 +54,7 @@ from yingji.monitoring._registry import (
 from yingji.monitoring.models import Gateway
 
 __all__ = [
+    "Board",
     "IngestResult",
     "LevelChange",
     "RejectReason",
@@ -60,12 +63,14 @@ __all__ = [
     "add_maintenance_window",
     "apply_changes",
     "assign",
+    "board",
     "create_alarm_group",
     "create_gateway",
     "create_object",
     "create_sensor",
     "dispose",
     "gateway_by_token",
+    "gateway_health",
     "get_alarm",
     "get_gateway",
     "get_object",
@@ -78,7 +83,10 @@ __all__ = [
     "list_sensors",
     "rejections",
     "rotate_gateway_token",
+    "rule_of",
+    "sensor_features",
     "sensor_history",
+    "sensor_state",
     "set_rule_override",
     "set_sensor_status",
 ]

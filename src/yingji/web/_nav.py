@@ -34,7 +34,10 @@ MODULES: Final[tuple[Module, ...]] = (
         "risks", "/risks", N_("Risks & hazards"), "风险与隐患", built=True,
         needs=Permission.RISK_READ,
     ),
-    Module("monitoring", "/monitoring", N_("Monitoring"), "监测预警", built=False),
+    Module(
+        "monitoring", "/monitoring", N_("Monitoring"), "监测预警", built=True,
+        needs=Permission.MONITOR_READ,
+    ),
     Module("warnings", "/warnings", N_("Warnings"), "预警叫应", built=False),
     Module("incidents", "/incidents", N_("Incidents"), "事件指挥", built=False),
     Module("plans", "/plans", N_("Plans"), "预案", built=False),

@@ -30,7 +30,13 @@ from yingji.core.config import Settings
 from yingji.core.errors import NotAuthenticated, TooManyRequests
 from yingji.core.http import UoW, request_id_of
 from yingji.core.i18n import LANG_COOKIE, LOCALES
-from yingji.web import _dashboard, _installation_pages, _risk_pages
+from yingji.web import (
+    _dashboard,
+    _installation_pages,
+    _monitoring_pages,
+    _monitoring_views,
+    _risk_pages,
+)
 from yingji.web._nav import MODULES, N_, Module, visible_modules
 from yingji.web._page_kit import EXPIRED, chrome, error_page
 from yingji.web._render import page_locale, render
@@ -46,6 +52,7 @@ router = APIRouter(include_in_schema=False)
 # Included here, ahead of the module routers, so "/risks/installations/new" is matched before
 # _risk_pages' "/risks/installations/{installation_id}".
 router.include_router(_installation_pages.router)
+router.include_router(_monitoring_pages.router)
 
 FormText = Annotated[str, Form()]
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
@@ -211,6 +218,7 @@ def map_page(request: Request, uow: UoW, web_user: PageUser) -> Response:
         uow.session, _settings(request), actor=web_user.actor, locale=page_locale(request)
     )
     context["risk_layers"] = _risk_pages.map_layers(web_user.actor, page_locale(request))
+    context["monitoring_layer"] = _monitoring_views.map_layer(web_user.actor, page_locale(request))
     return render(request, "map.html", context)
 
 
