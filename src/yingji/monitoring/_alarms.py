@@ -442,7 +442,8 @@ def dispose(
     return alarm
 
 
-def _visible(actor: Actor) -> ColumnElement[bool]:
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """Return the SQL condition of the alarms the actor may read."""
     scope = actor.require(Permission.MONITOR_READ)
     if scope is Scope.OWN_ORG:
         return Alarm.enterprise_id == actor.organisation_id if actor.organisation_id else false()
@@ -465,7 +466,7 @@ def list_alarms(
     offset: int = 0,
 ) -> tuple[list[Alarm], int]:
     """Return one page of the alarms the actor may read, newest first."""
-    conditions: list[Any] = [_visible(actor)]
+    conditions: list[Any] = [visible(actor)]
     if statuses:
         conditions.append(Alarm.status.in_([s.value for s in statuses]))
     if handled is not None:

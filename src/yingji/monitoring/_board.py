@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from yingji.core.auth.actor import Actor
 from yingji.core.errors import DomainError
+from yingji.monitoring._alarm_views import open_alarm_counts
 from yingji.monitoring._evaluator import sensor_rule
 from yingji.monitoring._registry import list_objects
 from yingji.monitoring.models import MonitoredObject, Sensor, SensorLatest
@@ -67,6 +68,8 @@ class BoardSensor(BaseModel):
     stale_after: float
     """Seconds after which a reading is stale."""
     abnormal: bool
+    alarms: int = 0
+    """Its open (not yet handled) alarms."""
 
 
 class BoardObject(BaseModel):
@@ -84,6 +87,8 @@ class BoardObject(BaseModel):
     """The highest level among the object's fresh values."""
     abnormal: int
     """How many of its sensors are abnormal."""
+    alarms: int = 0
+    """Its open alarms: its sensors' and its combinations'."""
     sensors: list[BoardSensor]
 
 
@@ -117,6 +122,8 @@ class Board(BaseModel):
     counts: BoardCounts
     truncated: bool
     """More objects or sensors matched than one board request looks at: filter further."""
+    unacknowledged: int = 0
+    """Open alarms nobody has acknowledged yet, of every object the actor may read."""
 
 
 def rule_of(sensor: Sensor) -> SensorRule | None:
@@ -261,10 +268,16 @@ def board(
     current = shown[(page - 1) * per_page : page * per_page]
     region_names = _region_names(session, actor, (o.region_code for o in current))
     enterprise_names = _enterprise_names(session, actor, (o.enterprise_id for o in current))
+    alarms = open_alarm_counts(session, actor=actor, object_ids=[o.id for o in current])
+    for obj in current:
+        for state in by_object.get(obj.id, []):
+            state.alarms = alarms.by_sensor.get(state.id, 0)
     return Board(
         now=now,
         objects=[
-            _board_object(o, by_object.get(o.id, []), region_names, enterprise_names)
+            _board_object(o, by_object.get(o.id, []), region_names, enterprise_names).model_copy(
+                update={"alarms": alarms.by_object.get(o.id, 0)}
+            )
             for o in current
         ],
         total=len(shown),
@@ -272,6 +285,7 @@ def board(
         pages=pages,
         counts=counts,
         truncated=truncated,
+        unacknowledged=alarms.unacknowledged,
     )
 
 

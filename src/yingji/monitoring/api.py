@@ -41,7 +41,7 @@ from yingji.monitoring.schemas import (
     SensorRead,
     SensorStatusUpdate,
 )
-from yingji.monitoring.states import AlarmAction, AlarmStatus, Severity
+from yingji.monitoring.states import AlarmStatus, Severity
 from yingji.orgs.schemas import REGION_CODE_PATTERN
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"])
@@ -290,14 +290,7 @@ def create_alarm_group(
 
 def alarm_read(actor: Actor, alarm: Alarm) -> AlarmRead:
     """Return an alarm's read model with the actions the actor may take."""
-    actions: list[str] = []
-    if actor.scope_for(Permission.ALARM_HANDLE) is not None and not alarm.handled:
-        status_ = AlarmStatus(alarm.status)
-        if not status_.acknowledged:
-            actions.append(AlarmAction.ACKNOWLEDGE.value)
-        else:
-            actions.append("dispose")
-        actions.append("assign")
+    actions = service.alarm_actions(actor, alarm)
     return AlarmRead.model_validate(alarm).model_copy(update={"actions": actions})
 
 

@@ -10,6 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yingji.core.errors import NotFound
+from yingji.monitoring._alarm_views import (
+    AlarmCounts,
+    AlarmRow,
+    Assignee,
+    alarm_actions,
+    alarm_rows,
+    eligible_assignees,
+    open_alarm_counts,
+)
 from yingji.monitoring._alarms import (
     LevelChange,
     acknowledge,
@@ -54,6 +63,9 @@ from yingji.monitoring._registry import (
 from yingji.monitoring.models import Gateway
 
 __all__ = [
+    "AlarmCounts",
+    "AlarmRow",
+    "Assignee",
     "Board",
     "IngestResult",
     "LevelChange",
@@ -61,6 +73,8 @@ __all__ = [
     "RuleRuntime",
     "acknowledge",
     "add_maintenance_window",
+    "alarm_actions",
+    "alarm_rows",
     "apply_changes",
     "assign",
     "board",
@@ -69,6 +83,7 @@ __all__ = [
     "create_object",
     "create_sensor",
     "dispose",
+    "eligible_assignees",
     "gateway_by_token",
     "gateway_health",
     "get_alarm",
@@ -81,6 +96,7 @@ __all__ = [
     "list_gateways",
     "list_objects",
     "list_sensors",
+    "open_alarm_counts",
     "rejections",
     "rotate_gateway_token",
     "rule_of",

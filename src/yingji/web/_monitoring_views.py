@@ -12,9 +12,10 @@ from typing import Any, Final
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Permission
 from yingji.core.i18n import get_translations
-from yingji.monitoring.rules import SensorRule
+from yingji.monitoring.rules import RuleKind, SensorRule
 from yingji.monitoring.schemas import ObjectKind, SensorStatus, sensor_kinds
 from yingji.monitoring.service import RejectReason
+from yingji.monitoring.states import AlarmStatus, Disposition
 from yingji.web._nav import N_
 
 OBJECT_KIND_LABELS: Final[dict[str, str]] = {
@@ -54,6 +55,31 @@ REJECT_LABELS: Final[dict[str, str]] = {
     RejectReason.FUTURE: N_("Time ahead of the server clock"),
     RejectReason.TOO_LARGE: N_("Too many readings in one payload"),
 }
+# Alarms (states.AlarmStatus, Disposition; rules.RuleKind). Severities use BAND_LABELS.
+ALARM_STATUS_LABELS: Final[dict[str, str]] = {
+    AlarmStatus.ACTIVE_UNACK: N_("Active, unacknowledged"),
+    AlarmStatus.ACTIVE_ACK: N_("Active, acknowledged"),
+    AlarmStatus.CLEARED_UNACK: N_("Cleared, unacknowledged"),
+    AlarmStatus.CLEARED_ACK: N_("Cleared, acknowledged"),
+}
+DISPOSITION_LABELS: Final[dict[str, str]] = {
+    Disposition.REAL: N_("Real alarm"),
+    Disposition.FALSE_ALARM: N_("False alarm"),
+    Disposition.TEST: N_("Test"),
+    Disposition.MAINTENANCE: N_("Maintenance work"),
+}
+RULE_LABELS: Final[dict[str, str]] = {
+    RuleKind.THRESHOLD: N_("Threshold exceeded"),
+    RuleKind.RATE: N_("Rate of change"),
+    RuleKind.STALE: N_("Data interrupted"),
+    RuleKind.COMBINATION: N_("Combined alarm"),
+}
+# By escalation step (_alarms.ESCALATION_DEPTH): 1 the county supervisor, 2 the city.
+ESCALATION_LABELS: Final[dict[int, str]] = {
+    1: N_("Escalated to the county"),
+    2: N_("Escalated to the city"),
+}
+ALARMS_PAGE: Final = "/monitoring/alarms"
 # The history chart's periods: key, minutes, label.
 RANGES: Final[tuple[tuple[str, int, str], ...]] = (
     ("1h", 60, N_("1 hour")),
@@ -111,9 +137,13 @@ def board_config(locale: str, *, query: dict[str, str], tz: str) -> dict[str, An
         "statuses": _labels(locale, STATUS_LABELS),
         "bands": _labels(locale, BAND_LABELS),
         "ages": _ages(locale),
+        "alarmsUrl": ALARMS_PAGE,
         "strings": {
             "noData": _("No data"),
             "stale": _("Stale"),
+            "alarms": _("%(count)s open alarms"),
+            "unacknowledged": _("%(count)s alarms not acknowledged"),
+            "noUnacknowledged": _("Every alarm is acknowledged"),
             "noSensors": _("No sensors registered on this object yet."),
             "empty": _("No monitored objects match."),
             "emptyAbnormal": _("Nothing abnormal: every value is normal and current."),

@@ -33,6 +33,7 @@ from yingji.core.i18n import LANG_COOKIE, LOCALES
 from yingji.web import (
     _dashboard,
     _installation_pages,
+    _monitoring_alarm_pages,
     _monitoring_pages,
     _monitoring_views,
     _risk_pages,
@@ -53,6 +54,7 @@ router = APIRouter(include_in_schema=False)
 # _risk_pages' "/risks/installations/{installation_id}".
 router.include_router(_installation_pages.router)
 router.include_router(_monitoring_pages.router)
+router.include_router(_monitoring_alarm_pages.router)
 
 FormText = Annotated[str, Form()]
 LANG_COOKIE_SECONDS = 365 * 24 * 3600

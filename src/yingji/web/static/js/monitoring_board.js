@@ -15,6 +15,7 @@
   var summaryBox = document.getElementById("board-summary");
   var note = document.getElementById("board-note");
   var updated = document.getElementById("board-updated");
+  var alarmLink = document.getElementById("board-alarms");
   var form = document.getElementById("board-filters");
   var query = {};
   Object.keys(cfg.query || {}).forEach(function (key) { query[key] = cfg.query[key]; });
@@ -92,6 +93,9 @@
     link.href = cfg.sensorUrl + sensor.id;
     link.title = sensor.code;
     name.appendChild(link);
+    var alarms = el("a", "mon-alarm-badge");
+    alarms.href = cfg.alarmsUrl;
+    name.appendChild(alarms);
     item.appendChild(name);
     item.appendChild(el("p", "mon-sensor-kind", cfg.sensorKinds[sensor.kind] || sensor.kind));
     var reading = el("div", "mon-reading");
@@ -109,8 +113,19 @@
     return item;
   }
 
+  function setAlarmCount(node, count) {
+    var label = fill(text.alarms, { count: count });
+    node.hidden = !count;
+    if (node.textContent !== String(count)) {
+      node.textContent = String(count);
+    }
+    node.title = label;
+    node.setAttribute("aria-label", label);
+  }
+
   function setSensor(item, sensor) {
     item._sensor = sensor;
+    setAlarmCount(item.querySelector(".mon-alarm-badge"), sensor.alarms || 0);
     var hasValue = sensor.value !== null && sensor.ts !== null;
     item.setAttribute("data-band", hasValue ? sensor.band : "none");
     item.querySelector(".mon-number").textContent = hasValue ? formatNumber(sensor.value) : "—";
@@ -175,8 +190,16 @@
   }
 
   function setObject(card, obj) {
+    card.querySelectorAll(".mon-alarm-badge").forEach(function (badge) {
+      badge.href = cfg.alarmsUrl + "?object=" + encodeURIComponent(obj.id);
+    });
     var state = card.querySelector(".mon-object-state");
     state.textContent = "";
+    if (obj.alarms > 0) {
+      var open = el("a", "mon-alarm-count", fill(text.alarms, { count: obj.alarms }));
+      open.href = cfg.alarmsUrl + "?object=" + encodeURIComponent(obj.id);
+      state.appendChild(open);
+    }
     if (obj.level > 0) {
       state.appendChild(el("span", "mon-chip band-" + BANDS[obj.level], cfg.bands[BANDS[obj.level]]));
     }
@@ -267,6 +290,10 @@
       root.appendChild(fragment);
     }
     summary(data.counts);
+    if (alarmLink) {
+      alarmLink.textContent = data.unacknowledged ? fill(text.unacknowledged, { count: data.unacknowledged }) : text.noUnacknowledged;
+      alarmLink.classList.toggle("has-unack", data.unacknowledged > 0);
+    }
     showNote(data.truncated ? text.truncated : "", false);
     updated.textContent = fill(text.updated, { time: clock.format(new Date(data.now)) });
     root.setAttribute("data-updated", String(data.now));
