@@ -13,6 +13,9 @@ value lies outside the sensor's physical range or its time is in the future (bey
 clock skew); a payload that is not such JSON is rejected whole. Rejections never stop the good
 readings of the same batch. A reading already stored (same sensor and time: a redelivery) is
 counted as a duplicate and changes nothing.
+
+Storage is set-based (``_reading_store``); the MQTT worker checks and stores the payloads of
+many gateways at once (``_ingest_batch``).
 """
 
 from __future__ import annotations
@@ -20,32 +23,24 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yingji.core.db import utcnow
-from yingji.monitoring.models import (
-    Gateway,
-    GatewayRejection,
-    Reading,
-    ReadingMinute,
-    Sensor,
-    SensorLatest,
-)
+from yingji.monitoring._reading_store import store_rows
+from yingji.monitoring.models import Gateway, GatewayRejection, Sensor
 
-_MS_PER_MINUTE: Final = 60_000
-# Rows per INSERT statement: well under SQLite's 32,766 bound parameters at 3 a row.
-_CHUNK: Final = 5000
+_INT64_MIN: Final = -(2**63)
 
 
 class RejectReason(StrEnum):
@@ -75,9 +70,8 @@ def limits() -> IngestLimits:
     return IngestLimits(int(raw["max_future_skew_seconds"]), int(raw["max_readings_per_payload"]))
 
 
-@dataclass(frozen=True, slots=True)
-class SensorSpec:
-    """What ingestion needs to know of a registered sensor."""
+class SensorSpec(NamedTuple):
+    """What ingestion needs to know of a registered sensor (a tuple: the check unpacks it)."""
 
     id: int
     unit: str
@@ -135,15 +129,19 @@ def _epoch_ms(raw: object) -> int:
     if isinstance(raw, bool):
         raise ValueError("ts must be epoch milliseconds or an ISO 8601 time")
     if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and math.isfinite(raw):
-        return round(raw)
-    if isinstance(raw, str):
+        ms = raw
+    elif isinstance(raw, float) and math.isfinite(raw):
+        ms = round(raw)
+    elif isinstance(raw, str):
         moment = datetime.fromisoformat(raw)
         if moment.tzinfo is None:
             raise ValueError("an ISO 8601 ts needs its offset, e.g. 2026-12-02T08:00:00+08:00")
-        return round(moment.timestamp() * 1000)
-    raise ValueError("ts must be epoch milliseconds or an ISO 8601 time")
+        ms = round(moment.timestamp() * 1000)
+    else:
+        raise ValueError("ts must be epoch milliseconds or an ISO 8601 time")
+    if ms < _INT64_MIN:  # a later time than int64 allows is refused as future_timestamp
+        raise ValueError("ts is before any storable time")
+    return ms
 
 
 def check(
@@ -153,46 +151,84 @@ def check(
     now_ms: int,
     into: Checked | None = None,
 ) -> Checked:
-    """Sort a gateway's readings into good ones and counted rejections (see the module doc)."""
+    """Sort a gateway's readings into good ones and counted rejections (see the module doc).
+
+    The common case (a dict with a known sensor code, the right unit, an int or float value in
+    range and an epoch-millisecond ts that is not in the future) is accepted by a short path;
+    anything else goes through ``_check_one``, which names the reason.
+    """
     out = into if into is not None else Checked()
     latest_ok = now_ms + limits().max_future_skew_seconds * 1000
+    add_id, add_ts, add_value = out.sensor_ids.append, out.timestamps.append, out.values.append
+    spec_of = sensors.get
     for item in readings:
-        if not isinstance(item, dict):
-            out.reject(RejectReason.MALFORMED, "a reading must be an object")
-            continue
-        code, value, unit = item.get("sensor"), item.get("value"), item.get("unit")
-        if not isinstance(code, str) or not isinstance(unit, str):
-            out.reject(RejectReason.MALFORMED, "sensor and unit must be strings")
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            out.reject(RejectReason.MALFORMED, f"{code}: value must be a number")
-            continue
-        try:
-            ts = _epoch_ms(item.get("ts"))
-        except ValueError as exc:
-            out.reject(RejectReason.MALFORMED, f"{code}: {exc}")
-            continue
-        spec = sensors.get(code)
-        if spec is None:
-            out.reject(RejectReason.UNKNOWN_SENSOR, f"{code}: no such sensor on this gateway")
-            continue
-        if unit != spec.unit:
-            out.reject(RejectReason.WRONG_UNIT, f"{code}: unit {unit!r}, expected {spec.unit!r}")
-            continue
-        number = float(value)
-        if not (spec.range_min <= number <= spec.range_max):  # also refuses NaN
-            out.reject(
-                RejectReason.OUT_OF_RANGE,
-                f"{code}: {number} outside [{spec.range_min}, {spec.range_max}] {spec.unit}",
-            )
-            continue
-        if ts > latest_ok:
-            out.reject(RejectReason.FUTURE, f"{code}: ts {ts} is ahead of the server clock")
-            continue
-        out.sensor_ids.append(spec.id)
-        out.timestamps.append(ts)
-        out.values.append(number)
+        if type(item) is dict:
+            code, unit, ts = item.get("sensor"), item.get("unit"), item.get("ts")
+            value: Any = item.get("value")
+            if type(code) is str and type(unit) is str and type(ts) is int:
+                spec = spec_of(code)
+                if spec is not None:
+                    sensor_id, expected_unit, low, high = spec
+                    kind = type(value)
+                    if kind is float or kind is int:
+                        number = float(value)
+                        if (
+                            unit == expected_unit
+                            and low <= number <= high
+                            and _INT64_MIN <= ts <= latest_ok
+                        ):
+                            add_id(sensor_id)
+                            add_ts(ts)
+                            add_value(number)
+                            continue
+        accepted = _check_one(item, sensors, latest_ok, out)
+        if accepted is not None:
+            add_id(accepted[0])
+            add_ts(accepted[1])
+            add_value(accepted[2])
     return out
+
+
+def _check_one(
+    item: Any, sensors: Mapping[str, SensorSpec], latest_ok: int, out: Checked
+) -> tuple[int, int, float] | None:
+    """Return an uncommon reading as (sensor id, ts, value), or count why it is rejected."""
+    if not isinstance(item, dict):
+        out.reject(RejectReason.MALFORMED, "a reading must be an object")
+        return None
+    code, value, unit = item.get("sensor"), item.get("value"), item.get("unit")
+    if not isinstance(code, str) or not isinstance(unit, str):
+        out.reject(RejectReason.MALFORMED, "sensor and unit must be strings")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        out.reject(RejectReason.MALFORMED, f"{code}: value must be a number")
+        return None
+    try:
+        ts = _epoch_ms(item.get("ts"))
+    except ValueError as exc:
+        out.reject(RejectReason.MALFORMED, f"{code}: {exc}")
+        return None
+    spec = sensors.get(code)
+    if spec is None:
+        out.reject(RejectReason.UNKNOWN_SENSOR, f"{code}: no such sensor on this gateway")
+        return None
+    if unit != spec.unit:
+        out.reject(RejectReason.WRONG_UNIT, f"{code}: unit {unit!r}, expected {spec.unit!r}")
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float: outside every range
+        number = math.inf
+    if not (spec.range_min <= number <= spec.range_max):  # also refuses NaN
+        out.reject(
+            RejectReason.OUT_OF_RANGE,
+            f"{code}: {number} outside [{spec.range_min}, {spec.range_max}] {spec.unit}",
+        )
+        return None
+    if ts > latest_ok:
+        out.reject(RejectReason.FUTURE, f"{code}: ts {ts} is ahead of the server clock")
+        return None
+    return spec.id, ts, number
 
 
 def check_payload(
@@ -215,86 +251,20 @@ def check_payload(
     return check(readings, sensors, now_ms=now_ms, into=out)
 
 
-def _insert(session: Session) -> Any:
-    """Return the dialect's INSERT (both support ON CONFLICT)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def store(session: Session, checked: Checked) -> Stored:
     """Store the good readings once each; keep the latest value and the minute aggregates.
 
     Only readings actually inserted (not redeliveries) enter the aggregates, so a reading
     delivered twice is counted once.
     """
-    insert = _insert(session)
-    rows = [
-        {"sensor_id": s, "ts": t, "value": v}
-        for s, t, v in zip(checked.sensor_ids, checked.timestamps, checked.values, strict=True)
-    ]
-    inserted: list[tuple[int, int, float]] = []
-    for start in range(0, len(rows), _CHUNK):
-        stmt = (
-            insert(Reading)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["sensor_id", "ts"])
-            .returning(Reading.sensor_id, Reading.ts, Reading.value)
-        )
-        inserted.extend((r[0], r[1], r[2]) for r in session.execute(stmt))
-    if inserted:
-        _keep_latest(session, inserted)
-        _add_to_minutes(session, inserted)
-    return Stored(inserted=len(inserted), duplicates=len(rows) - len(inserted))
+    per_sensor = store_rows(session, checked.sensor_ids, checked.timestamps, checked.values)
+    inserted = checked.accepted if per_sensor is None else sum(per_sensor.values())
+    return Stored(inserted=inserted, duplicates=checked.accepted - inserted)
 
 
-def _keep_latest(session: Session, inserted: list[tuple[int, int, float]]) -> None:
-    newest: dict[int, tuple[int, float]] = {}
-    for sensor_id, ts, value in inserted:
-        seen = newest.get(sensor_id)
-        if seen is None or ts > seen[0]:
-            newest[sensor_id] = (ts, value)
-    insert = _insert(session)
-    rows = [{"sensor_id": s, "ts": t, "value": v} for s, (t, v) in sorted(newest.items())]
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(SensorLatest).values(rows[start : start + _CHUNK])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sensor_id"],
-            set_={"ts": stmt.excluded.ts, "value": stmt.excluded.value},
-            where=stmt.excluded.ts > SensorLatest.ts,
-        )
-        session.execute(stmt)
-
-
-def _add_to_minutes(session: Session, inserted: list[tuple[int, int, float]]) -> None:
-    buckets: dict[tuple[int, int], list[float]] = {}
-    for sensor_id, ts, value in inserted:
-        key = (sensor_id, ts // _MS_PER_MINUTE)
-        agg = buckets.get(key)
-        if agg is None:
-            buckets[key] = [1.0, value, value, value]
-        else:
-            agg[0] += 1
-            agg[1] += value
-            agg[2] = min(agg[2], value)
-            agg[3] = max(agg[3], value)
-    insert = _insert(session)
-    smaller = func.least if session.get_bind().dialect.name == "postgresql" else func.min
-    larger = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    rows = [
-        {"sensor_id": s, "minute": m, "count": int(a[0]), "sum": a[1], "min": a[2], "max": a[3]}
-        for (s, m), a in sorted(buckets.items())
-    ]
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(ReadingMinute).values(rows[start : start + _CHUNK])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sensor_id", "minute"],
-            set_={
-                "count": ReadingMinute.count + stmt.excluded.count,
-                "sum": ReadingMinute.sum + stmt.excluded.sum,
-                "min": smaller(ReadingMinute.min, stmt.excluded.min),
-                "max": larger(ReadingMinute.max, stmt.excluded.max),
-            },
-        )
-        session.execute(stmt)
+def _insert(session: Session) -> Any:
+    """Return the dialect's INSERT (both support ON CONFLICT)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def record_outcome(session: Session, gateway_id: Any, checked: Checked, stored: Stored) -> None:
@@ -309,26 +279,36 @@ def record_outcome(session: Session, gateway_id: Any, checked: Checked, stored: 
             last_seen_at=now,
         )
     )
-    if not checked.rejected:
+    record_rejections(session, [(gateway_id, checked)], now)
+
+
+def record_rejections(
+    session: Session, outcomes: Sequence[tuple[Any, Checked]], now: datetime
+) -> None:
+    """Add the rejections per gateway and reason, in key order (no deadlock between workers)."""
+    rows = [
+        {
+            "gateway_id": gateway_id,
+            "reason": reason.value,
+            "count": count,
+            "last_at": now,
+            "last_detail": checked.last_detail.get(reason, ""),
+        }
+        for gateway_id, checked in outcomes
+        for reason, count in sorted(checked.rejected.items())
+    ]
+    if not rows:
         return
-    insert = _insert(session)
-    for reason, count in checked.rejected.items():
-        stmt = insert(GatewayRejection).values(
-            gateway_id=gateway_id,
-            reason=reason.value,
-            count=count,
-            last_at=now,
-            last_detail=checked.last_detail.get(reason, ""),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["gateway_id", "reason"],
-            set_={
-                "count": GatewayRejection.count + stmt.excluded.count,
-                "last_at": stmt.excluded.last_at,
-                "last_detail": stmt.excluded.last_detail,
-            },
-        )
-        session.execute(stmt)
+    stmt = _insert(session)(GatewayRejection)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["gateway_id", "reason"],
+        set_={
+            "count": GatewayRejection.count + stmt.excluded.count,
+            "last_at": stmt.excluded.last_at,
+            "last_detail": stmt.excluded.last_detail,
+        },
+    )
+    session.execute(stmt, rows)
 
 
 def sensor_specs(session: Session, gateway_id: Any) -> dict[str, SensorSpec]:

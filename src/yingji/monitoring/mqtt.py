@@ -11,6 +11,12 @@ workers split the load and a restarted worker gets what arrived while it was awa
 acknowledged only after the transaction storing it has committed: a worker killed before that
 leaves the message unacknowledged, the broker delivers it again, and idempotent storage keeps
 each reading once.
+
+A worker takes whatever has arrived, up to ``batch_messages`` messages, as one batch and stores
+it in one transaction (``_ingest_batch.ingest_batch``: one pass for all its gateways). Since
+nothing is acknowledged before its commit, the broker's send quota must exceed the batch: the
+worker announces a receive maximum (MQTT 5) of ``receive_maximum`` unacknowledged messages, so
+the next batch arrives while one is being stored.
 """
 
 from __future__ import annotations
@@ -29,8 +35,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.orm import Session, sessionmaker
 
-from yingji.core.errors import NotFound
-from yingji.monitoring import service
+from yingji.monitoring._ingest_batch import SensorCache, ingest_batch
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,11 @@ def gateway_of(topic: str) -> str | None:
 
 @dataclass(slots=True)
 class Totals:
-    """What a worker has done since it started (for its log and its tests)."""
+    """What a worker has done since it started (for its log and its tests).
+
+    ``messages`` counts the messages of registered gateways; those of other gateways (on a
+    shared broker, perhaps another deployment's) are counted in ``unknown_gateways`` only.
+    """
 
     messages: int = 0
     stored: int = 0
@@ -84,13 +93,16 @@ class IngestWorker:
         group: str = "yingji-ingest",
         batch_messages: int = 200,
         linger_seconds: float = 0.02,
+        receive_maximum: int = 600,
         session_expiry_seconds: int = SESSION_EXPIRY_SECONDS,
     ) -> None:
         self._factory = factory
         self._host, self._port = host, port
-        self._group = group
+        self._client_id, self._group = client_id, group
         self._batch, self._linger = batch_messages, linger_seconds
+        self._receive_maximum = max(receive_maximum, batch_messages + 1)
         self._expiry = session_expiry_seconds
+        self._sensors = SensorCache()
         self._inbox: queue.Queue[_Message] = queue.Queue()
         self._subscribed = threading.Event()
         self.totals = Totals()
@@ -114,6 +126,7 @@ class IngestWorker:
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
         if all(not code.is_failure for code in codes):
+            log.info("%s subscribed to $share/%s/%s", self._client_id, self._group, TOPIC_FILTER)
             self._subscribed.set()
         else:
             log.error("MQTT subscription refused: %s", codes)
@@ -127,6 +140,7 @@ class IngestWorker:
         """Connect with a persistent session and wait until the subscription stands."""
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self._expiry
+        properties.ReceiveMaximum = self._receive_maximum
         self._client.connect(self._host, self._port, clean_start=False, properties=properties)
         self._client.loop_start()
         if not self._subscribed.wait(timeout):
@@ -168,7 +182,7 @@ class IngestWorker:
             by_gateway[gateway_of(message.topic)].append(message.payload)
         while True:
             try:
-                self._store(by_gateway)
+                known = self._store(by_gateway)
                 break
             except Exception:  # the database is down or failing: keep the batch, try again
                 log.exception("storing %d MQTT messages failed; retrying", len(batch))
@@ -176,28 +190,28 @@ class IngestWorker:
                     return  # stopping: unacknowledged messages are delivered again
         for message in batch:
             self._client.ack(message.mid, 1)
-        self.totals.messages += len(batch)
+        self.totals.messages += known
 
-    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> None:
-        results: list[service.IngestResult] = []
-        unknown = 0
+    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> int:
+        """Store a batch in one transaction; return the number of messages of known gateways."""
+        payloads = {code: items for code, items in by_gateway.items() if code is not None}
         with self._factory() as session:
-            for code, payloads in by_gateway.items():
-                if code is None:
-                    unknown += len(payloads)
-                    continue
-                try:
-                    with session.begin_nested():
-                        results.append(
-                            service.ingest(session, gateway_code=code, payloads=payloads)
-                        )
-                except NotFound:
-                    log.warning("readings from unknown or inactive gateway %r dropped", code)
-                    unknown += len(payloads)
+            if session.get_bind().dialect.name == "sqlite":
+                # Take SQLite's write lock first: a read snapshot that another worker's commit
+                # made stale could not be upgraded to a write, and the batch would fail.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            outcome = ingest_batch(
+                session, payloads, now_ms=int(time.time() * 1000), sensors=self._sensors
+            )
             session.commit()
-        self.totals.unknown_gateways += unknown
-        for result in results:
+        for code in outcome.unknown_gateways:
+            log.warning("readings from unknown or inactive gateway %r dropped", code)
+        self.totals.unknown_gateways += len(by_gateway.get(None, ())) + sum(
+            outcome.unknown_gateways.values()
+        )
+        for result in outcome.gateways.values():
             self.totals.stored += result.stored
             self.totals.duplicates += result.duplicates
             for reason, count in result.rejected.items():
                 self.totals.rejected[reason] = self.totals.rejected.get(reason, 0) + count
+        return sum(len(payloads[code]) for code in outcome.gateways)
