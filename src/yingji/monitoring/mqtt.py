@@ -60,11 +60,7 @@ def gateway_of(topic: str) -> str | None:
 
 @dataclass(slots=True)
 class Totals:
-    """What a worker has done since it started (for its log and its tests).
-
-    ``messages`` counts the messages of registered gateways; those of other gateways (on a
-    shared broker, perhaps another deployment's) are counted in ``unknown_gateways`` only.
-    """
+    """What a worker has done since it started (for its log and its tests)."""
 
     messages: int = 0
     stored: int = 0
@@ -182,7 +178,7 @@ class IngestWorker:
             by_gateway[gateway_of(message.topic)].append(message.payload)
         while True:
             try:
-                known = self._store(by_gateway)
+                self._store(by_gateway)
                 break
             except Exception:  # the database is down or failing: keep the batch, try again
                 log.exception("storing %d MQTT messages failed; retrying", len(batch))
@@ -190,10 +186,10 @@ class IngestWorker:
                     return  # stopping: unacknowledged messages are delivered again
         for message in batch:
             self._client.ack(message.mid, 1)
-        self.totals.messages += known
+        self.totals.messages += len(batch)
 
-    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> int:
-        """Store a batch in one transaction; return the number of messages of known gateways."""
+    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> None:
+        """Store a batch in one transaction and add its outcome to the totals."""
         payloads = {code: items for code, items in by_gateway.items() if code is not None}
         with self._factory() as session:
             if session.get_bind().dialect.name == "sqlite":
@@ -214,4 +210,3 @@ class IngestWorker:
             self.totals.duplicates += result.duplicates
             for reason, count in result.rejected.items():
                 self.totals.rejected[reason] = self.totals.rejected.get(reason, 0) + count
-        return sum(len(payloads[code]) for code in outcome.gateways)
