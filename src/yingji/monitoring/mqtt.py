@@ -70,38 +70,40 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
-class _Message:
+class Message:
+    """One received MQTT message, kept until its batch is acknowledged."""
+
     topic: str
     payload: bytes
     mid: int
 
 
-class IngestWorker:
-    """Consume readings from the broker in batches; store, commit, then acknowledge."""
+class BatchConsumer:
+    """An MQTT 5 consumer of the readings topics: a persistent session, batches, manual acks.
+
+    Subclasses take batches with ``_take_batch`` and acknowledge them with ``_ack`` once what
+    they did with them has committed.
+    """
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
         *,
-        host: str = "127.0.0.1",
-        port: int = 1883,
-        client_id: str = "yingji-ingest-1",
-        group: str = "yingji-ingest",
-        batch_messages: int = 200,
-        linger_seconds: float = 0.02,
-        receive_maximum: int = 600,
-        session_expiry_seconds: int = SESSION_EXPIRY_SECONDS,
+        host: str,
+        port: int,
+        client_id: str,
+        subscription: str,
+        batch_messages: int,
+        linger_seconds: float,
+        receive_maximum: int,
+        session_expiry_seconds: int,
     ) -> None:
-        self._factory = factory
         self._host, self._port = host, port
-        self._client_id, self._group = client_id, group
+        self._client_id, self._subscription = client_id, subscription
         self._batch, self._linger = batch_messages, linger_seconds
         self._receive_maximum = max(receive_maximum, batch_messages + 1)
         self._expiry = session_expiry_seconds
-        self._sensors = SensorCache()
-        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._inbox: queue.Queue[Message] = queue.Queue()
         self._subscribed = threading.Event()
-        self.totals = Totals()
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -118,19 +120,19 @@ class IngestWorker:
         if reason.is_failure:
             log.error("MQTT connection refused: %s", reason)
             return
-        client.subscribe(f"$share/{self._group}/{TOPIC_FILTER}", qos=1)
+        client.subscribe(self._subscription, qos=1)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
         if all(not code.is_failure for code in codes):
-            log.info("%s subscribed to $share/%s/%s", self._client_id, self._group, TOPIC_FILTER)
+            log.info("%s subscribed to %s", self._client_id, self._subscription)
             self._subscribed.set()
         else:
             log.error("MQTT subscription refused: %s", codes)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put(_Message(message.topic, bytes(message.payload), message.mid))
+        self._inbox.put(Message(message.topic, bytes(message.payload), message.mid))
 
-    # --- worker side ---------------------------------------------------------------------
+    # --- consumer side -------------------------------------------------------------------
 
     def start(self, *, timeout: float = 10.0) -> None:
         """Connect with a persistent session and wait until the subscription stands."""
@@ -148,14 +150,8 @@ class IngestWorker:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def run(self, stop: threading.Event) -> None:
-        """Process batches until ``stop`` is set."""
-        while not stop.is_set():
-            batch = self._take_batch()
-            if batch:
-                self._process(batch, stop)
-
-    def _take_batch(self) -> list[_Message]:
+    def _take_batch(self) -> list[Message]:
+        """Return what has arrived, up to a batch, waiting briefly for the first message."""
         try:
             batch = [self._inbox.get(timeout=0.2)]
         except queue.Empty:
@@ -171,7 +167,46 @@ class IngestWorker:
                 break
         return batch
 
-    def _process(self, batch: list[_Message], stop: threading.Event) -> None:
+    def _ack(self, batch: list[Message]) -> None:
+        """Acknowledge a batch (after its commit)."""
+        for message in batch:
+            self._client.ack(message.mid, 1)
+
+
+class IngestWorker(BatchConsumer):
+    """Consume readings from the broker in batches; store, commit, then acknowledge."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        client_id: str = "yingji-ingest-1",
+        group: str = "yingji-ingest",
+        batch_messages: int = 200,
+        linger_seconds: float = 0.02,
+        receive_maximum: int = 600,
+        session_expiry_seconds: int = SESSION_EXPIRY_SECONDS,
+    ) -> None:
+        super().__init__(
+            host=host, port=port, client_id=client_id,
+            subscription=f"$share/{group}/{TOPIC_FILTER}", batch_messages=batch_messages,
+            linger_seconds=linger_seconds, receive_maximum=receive_maximum,
+            session_expiry_seconds=session_expiry_seconds,
+        )  # fmt: skip
+        self._factory = factory
+        self._sensors = SensorCache()
+        self.totals = Totals()
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until ``stop`` is set."""
+        while not stop.is_set():
+            batch = self._take_batch()
+            if batch:
+                self._process(batch, stop)
+
+    def _process(self, batch: list[Message], stop: threading.Event) -> None:
         """Store a batch in one transaction (retrying while the database fails), then ack it."""
         by_gateway: dict[str | None, list[bytes]] = defaultdict(list)
         for message in batch:
@@ -184,8 +219,7 @@ class IngestWorker:
                 log.exception("storing %d MQTT messages failed; retrying", len(batch))
                 if stop.wait(RETRY_SECONDS):
                     return  # stopping: unacknowledged messages are delivered again
-        for message in batch:
-            self._client.ack(message.mid, 1)
+        self._ack(batch)
         self.totals.messages += len(batch)
 
     def _store(self, by_gateway: dict[str | None, list[bytes]]) -> None:

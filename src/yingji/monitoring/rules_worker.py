@@ -14,24 +14,25 @@ meanwhile in the persistent session.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Final
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from yingji.monitoring._evaluator import RuleRuntime
 from yingji.monitoring._ingest import Checked, SensorSpec, check_payload
 from yingji.monitoring.models import Gateway, Sensor
-from yingji.monitoring.mqtt import SESSION_EXPIRY_SECONDS, TOPIC_FILTER, gateway_of
+from yingji.monitoring.mqtt import (
+    SESSION_EXPIRY_SECONDS,
+    TOPIC_FILTER,
+    BatchConsumer,
+    Message,
+    gateway_of,
+)
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS: Final = 2.0
@@ -47,14 +48,7 @@ class RulesTotals:
     alarm_changes: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Message:
-    topic: str
-    payload: bytes
-    mid: int
-
-
-class RulesWorker:
+class RulesWorker(BatchConsumer):
     """Evaluate readings from the broker into alarms; commit, then acknowledge."""
 
     def __init__(
@@ -67,55 +61,26 @@ class RulesWorker:
         session_expiry_seconds: int = SESSION_EXPIRY_SECONDS,
         batch_messages: int = 500,
         linger_seconds: float = 0.05,
+        receive_maximum: int = 1000,
         tick_seconds: float = 5.0,
         save_seconds: float = 30.0,
     ) -> None:
+        super().__init__(
+            host=host, port=port, client_id=client_id, subscription=TOPIC_FILTER,
+            batch_messages=batch_messages, linger_seconds=linger_seconds,
+            receive_maximum=receive_maximum, session_expiry_seconds=session_expiry_seconds,
+        )  # fmt: skip
         self._factory = factory
-        self._host, self._port = host, port
-        self._expiry = session_expiry_seconds
-        self._batch, self._linger = batch_messages, linger_seconds
         self._tick_every, self._save_every = tick_seconds, save_seconds
-        self._inbox: queue.Queue[_Message] = queue.Queue()
-        self._subscribed = threading.Event()
         self._runtime: RuleRuntime | None = None
         self._specs: dict[str, dict[str, SensorSpec]] = {}
         self._unknown: dict[str, float] = {}  # gateway code -> when to look it up again
         self.totals = RulesTotals()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.error("MQTT connection refused: %s", reason)
-            return
-        client.subscribe(TOPIC_FILTER, qos=1)
-
-    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
-        if all(not code.is_failure for code in codes):
-            self._subscribed.set()
-        else:
-            log.error("MQTT subscription refused: %s", codes)
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put(_Message(message.topic, bytes(message.payload), message.mid))
 
     def start(self, *, timeout: float = 10.0) -> None:
-        """Load the rule state, connect with a persistent session, wait for the subscription."""
+        """Load the rule state, then connect and wait for the subscription."""
         self._load()
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = self._expiry
-        self._client.connect(self._host, self._port, clean_start=False, properties=properties)
-        self._client.loop_start()
-        if not self._subscribed.wait(timeout):
-            self.stop()
-            raise RuntimeError(f"no MQTT subscription at {self._host}:{self._port}")
+        super().start(timeout=timeout)
 
     def stop(self) -> None:
         """Save the rule state and disconnect."""
@@ -124,8 +89,7 @@ class RulesWorker:
                 self._save()
             except Exception:  # the database is gone: the last saved snapshot stands
                 log.exception("saving the rule engine state failed")
-        self._client.disconnect()
-        self._client.loop_stop()
+        super().stop()
 
     def _load(self) -> None:
         with self._factory() as session:
@@ -181,23 +145,7 @@ class RulesWorker:
             self.totals.alarm_changes += len(self._runtime.tick(session))
             session.commit()
 
-    def _take_batch(self) -> list[_Message]:
-        try:
-            batch = [self._inbox.get(timeout=0.2)]
-        except queue.Empty:
-            return []
-        deadline = time.monotonic() + self._linger
-        while len(batch) < self._batch:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(self._inbox.get(timeout=remaining))
-            except queue.Empty:
-                break
-        return batch
-
-    def _process(self, batch: list[_Message], stop: threading.Event) -> None:
+    def _process(self, batch: list[Message], stop: threading.Event) -> None:
         while True:
             try:
                 self._evaluate(batch)
@@ -209,11 +157,10 @@ class RulesWorker:
                 if stop.wait(RETRY_SECONDS):
                     return
                 self._guarded(self._load)
-        for message in batch:
-            self._client.ack(message.mid, 1)
+        self._ack(batch)
         self.totals.messages += len(batch)
 
-    def _evaluate(self, batch: list[_Message]) -> None:
+    def _evaluate(self, batch: list[Message]) -> None:
         assert self._runtime is not None
         now_ms = int(time.time() * 1000)
         with self._factory() as session:
