@@ -52,7 +52,7 @@ def test_good_readings_are_stored_with_latest_and_minute_aggregates(
     first = session.get(ReadingMinute, (gas, t0 // MINUTE))
     assert first is not None
     assert (first.count, first.sum, first.min, first.max) == (2, 14.0, 5.0, 9.0)
-    pressure = session.get(Reading, (sensors["P-01"], NOW_MS - 10 * MINUTE))
+    pressure = session.get(Reading, (NOW_MS - 10 * MINUTE, sensors["P-01"]))  # key (ts, sensor)
     assert pressure is not None and pressure.value == 1.6  # the ISO time, in epoch ms
     gateway = session.scalar(select(Gateway))
     assert gateway is not None and gateway.accepted == 4 and gateway.last_seen_at is not None

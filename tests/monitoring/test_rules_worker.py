@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import yingji.monitoring.jobs  # noqa: F401 - registers the alarm SLA job
 from tests.factories.regions import make_tree
 from tests.monitoring.conftest import register
+from yingji.monitoring._rule_progress import rules_engine_status
 from yingji.monitoring.models import Alarm, RuleEngineState
 from yingji.monitoring.mqtt import readings_topic
 from yingji.monitoring.rules_worker import RulesWorker
@@ -95,6 +96,11 @@ def test_published_readings_raise_and_clear_alarms(
         (alarm,) = alarms()
         assert (alarm.severity, alarm.status, alarm.first_value) == ("orange", "active_unack", 60.0)
         assert _until(lambda: _saved(session_factory))
+        with session_factory() as s:
+            progress = rules_engine_status(s)
+        # The heartbeat counts the two good readings, never the bad one, and is not silent.
+        assert (progress.evaluated, progress.last_reading_ts) == (2, now - 30_000)
+        assert progress.alarm_changes >= 2 and not progress.silent
     # A restarted worker resumes from the saved state: 49 is still held (deadband 2) …
     worker = RulesWorker(
         session_factory, client_id=f"rules-{code}-2", session_expiry_seconds=0,

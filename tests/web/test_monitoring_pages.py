@@ -335,3 +335,18 @@ def test_map_offers_the_sensor_layer(client: TestClient, world: World, logged_in
     feature = collection["features"][0]
     assert feature["geometry"]["type"] == "Point" and len(feature["geometry"]["coordinates"]) == 2
     assert collection["truncated"] is False
+
+
+def test_board_warns_while_no_rules_worker_evaluates(
+    client: TestClient, session: Session, world: World, logged_in: LoggedIn
+) -> None:
+    logged_in(Role.DUTY_OFFICER, "420500")
+    page = client.get("/monitoring")
+    assert page_json(page.text, "board-data")["rules_engine"]["silent"] is True
+    assert '<p class="alert mon-rules" id="board-rules" role="alert">' in page.text  # shown
+    assert "yingji monitor rules" in page_json(page.text, "board-config")["strings"]["rulesNever"]
+    service.record_progress(session, started=True)  # a rules worker reports
+    session.commit()
+    board = client.get("/api/monitoring/board").json()
+    assert board["rules_engine"]["silent"] is False and board["rules_engine"]["reported_at"]
+    assert 'id="board-rules" role="alert" hidden' in client.get("/monitoring").text

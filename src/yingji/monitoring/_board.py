@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from yingji.core.errors import DomainError
 from yingji.monitoring._alarm_views import open_alarm_counts
 from yingji.monitoring._evaluator import sensor_rule
 from yingji.monitoring._registry import list_objects
+from yingji.monitoring._rule_progress import RulesEngineStatus, rules_engine_status
 from yingji.monitoring.models import MonitoredObject, Sensor, SensorLatest
 from yingji.monitoring.rules import Direction, Level, SensorRule
 from yingji.monitoring.schemas import SensorStatus
@@ -124,6 +125,8 @@ class Board(BaseModel):
     """More objects or sensors matched than one board request looks at: filter further."""
     unacknowledged: int = 0
     """Open alarms nobody has acknowledged yet, of every object the actor may read."""
+    rules_engine: RulesEngineStatus = Field(default_factory=RulesEngineStatus)
+    """Whether alarms are being evaluated at all (a silent rules worker raises none)."""
 
 
 def rule_of(sensor: Sensor) -> SensorRule | None:
@@ -286,6 +289,7 @@ def board(
         counts=counts,
         truncated=truncated,
         unacknowledged=alarms.unacknowledged,
+        rules_engine=rules_engine_status(session),
     )
 
 

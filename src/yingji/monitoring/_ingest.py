@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import orjson
 from sqlalchemy import select, update
@@ -38,9 +38,11 @@ from sqlalchemy.orm import Session
 
 from yingji.core.db import utcnow
 from yingji.monitoring._reading_store import store_rows
+from yingji.monitoring._sensor_table import SensorSpec, SensorTable, as_table, check_columns
 from yingji.monitoring.models import Gateway, GatewayRejection, Sensor
 
 _INT64_MIN: Final = -(2**63)
+_COLUMNS_FROM: Final = 16  # readings in a payload from which the column check pays off
 
 
 class RejectReason(StrEnum):
@@ -68,15 +70,6 @@ def limits() -> IngestLimits:
     text = resources.files("yingji.monitoring").joinpath("data/ingest.toml").read_text("utf-8")
     raw = tomllib.loads(text)
     return IngestLimits(int(raw["max_future_skew_seconds"]), int(raw["max_readings_per_payload"]))
-
-
-class SensorSpec(NamedTuple):
-    """What ingestion needs to know of a registered sensor (a tuple: the check unpacks it)."""
-
-    id: int
-    unit: str
-    range_min: float
-    range_max: float
 
 
 @dataclass(slots=True)
@@ -153,12 +146,26 @@ def check(
 ) -> Checked:
     """Sort a gateway's readings into good ones and counted rejections (see the module doc).
 
-    The common case (a dict with a known sensor code, the right unit, an int or float value in
+    A typical batch is checked by columns (``_sensor_table.check_columns``). Otherwise the
+    common case (a dict with a known sensor code, the right unit, an int or float value in
     range and an epoch-millisecond ts that is not in the future) is accepted by a short path;
     anything else goes through ``_check_one``, which names the reason.
     """
     out = into if into is not None else Checked()
     latest_ok = now_ms + limits().max_future_skew_seconds * 1000
+    if type(readings) is list and len(readings) >= _COLUMNS_FROM:
+        scratch = Checked()
+        good = check_columns(
+            readings, as_table(sensors), latest_ok,
+            lambda item: _check_one(item, sensors, latest_ok, scratch),
+        )  # fmt: skip
+        if good is not None:
+            out.sensor_ids.extend(good[0])
+            out.timestamps.extend(good[1])
+            out.values.extend(good[2])
+            for reason, count in scratch.rejected.items():
+                out.reject(reason, scratch.last_detail[reason], count)
+            return out
     add_id, add_ts, add_value = out.sensor_ids.append, out.timestamps.append, out.values.append
     spec_of = sensors.get
     for item in readings:
@@ -171,7 +178,10 @@ def check(
                     sensor_id, expected_unit, low, high = spec
                     kind = type(value)
                     if kind is float or kind is int:
-                        number = float(value)
+                        try:
+                            number = float(value)
+                        except OverflowError:  # beyond any float: _check_one says so
+                            number = math.inf
                         if (
                             unit == expected_unit
                             and low <= number <= high
@@ -311,11 +321,11 @@ def record_rejections(
     session.execute(stmt, rows)
 
 
-def sensor_specs(session: Session, gateway_id: Any) -> dict[str, SensorSpec]:
+def sensor_specs(session: Session, gateway_id: Any) -> SensorTable:
     """Return the gateway's sensors by code (sensors in maintenance or fault still report)."""
     rows = session.execute(
         select(Sensor.code, Sensor.id, Sensor.unit, Sensor.range_min, Sensor.range_max).where(
             Sensor.gateway_id == gateway_id
         )
     )
-    return {r[0]: SensorSpec(r[1], r[2], r[3], r[4]) for r in rows}
+    return SensorTable({r[0]: SensorSpec(r[1], r[2], r[3], r[4]) for r in rows})

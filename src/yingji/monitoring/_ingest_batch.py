@@ -19,11 +19,11 @@ from yingji.core.db import utcnow
 from yingji.monitoring._ingest import (
     Checked,
     RejectReason,
-    SensorSpec,
     check_payload,
     record_rejections,
 )
 from yingji.monitoring._reading_store import store_rows
+from yingji.monitoring._sensor_table import SensorSpec, SensorTable
 from yingji.monitoring.models import Gateway, Sensor
 
 SENSOR_CACHE_SECONDS = 30.0
@@ -40,12 +40,12 @@ class SensorCache:
 
     def __init__(self, ttl_seconds: float = SENSOR_CACHE_SECONDS) -> None:
         self._ttl = ttl_seconds
-        self._kept: dict[Any, tuple[float, dict[str, SensorSpec]]] = {}
+        self._kept: dict[Any, tuple[float, SensorTable]] = {}
 
-    def get(self, session: Session, gateway_ids: Iterable[Any]) -> dict[Any, dict[str, SensorSpec]]:
+    def get(self, session: Session, gateway_ids: Iterable[Any]) -> dict[Any, SensorTable]:
         """Return the sensors of gateways by code, reading the missing and stale ones."""
         now = time.monotonic()
-        out: dict[Any, dict[str, SensorSpec]] = {}
+        out: dict[Any, SensorTable] = {}
         missing = []
         for gateway_id in gateway_ids:
             kept = self._kept.get(gateway_id)
@@ -70,9 +70,9 @@ class SensorCache:
         self._kept.pop(gateway_id, None)
 
 
-def load_sensors(session: Session, gateway_ids: Sequence[Any]) -> dict[Any, dict[str, SensorSpec]]:
+def load_sensors(session: Session, gateway_ids: Sequence[Any]) -> dict[Any, SensorTable]:
     """Return the sensors of gateways by code (sensors in maintenance or fault still report)."""
-    out: dict[Any, dict[str, SensorSpec]] = {gateway_id: {} for gateway_id in gateway_ids}
+    out: dict[Any, SensorTable] = {gateway_id: SensorTable() for gateway_id in gateway_ids}
     rows = session.execute(
         select(
             Sensor.gateway_id, Sensor.code, Sensor.id, Sensor.unit, Sensor.range_min,

@@ -72,7 +72,7 @@ FROM yingji_ingest_new GROUP BY 1, 2 ORDER BY 1, 2
 _PG_INSERT_NEW: Final = """
 WITH new AS (
     INSERT INTO readings (sensor_id, ts, value)
-    SELECT * FROM yingji_ingest_stage ORDER BY sensor_id, ts
+    SELECT * FROM yingji_ingest_stage ORDER BY ts, sensor_id
     ON CONFLICT DO NOTHING RETURNING sensor_id, ts, value
 )
 INSERT INTO yingji_ingest_new SELECT * FROM new
@@ -103,12 +103,12 @@ _SQLITE_STAGE: Final = (
 )
 _SQLITE_MOVE_ALL: Final = (
     "INSERT INTO main.readings (sensor_id, ts, value)"
-    " SELECT sensor_id, ts, value FROM temp.yingji_ingest_stage"
+    " SELECT sensor_id, ts, value FROM temp.yingji_ingest_stage ORDER BY ts, sensor_id"
 )
 _SQLITE_MOVE_SOME: Final = (
     "INSERT INTO main.readings (sensor_id, ts, value)"
     " SELECT sensor_id, ts, value FROM temp.yingji_ingest_stage WHERE true"
-    " ON CONFLICT DO NOTHING RETURNING sensor_id, ts, value"
+    " ORDER BY ts, sensor_id ON CONFLICT DO NOTHING RETURNING sensor_id, ts, value"
 )
 # SQLite takes the bare columns beside max(ts) from the row that holds the maximum.
 _SQLITE_LATEST: Final = """

@@ -2,9 +2,16 @@
 
 Readings are machine data at high rates, so their tables are narrow: the sensor's integer key,
 the reading's time in epoch milliseconds (as devices and MQTT brokers count it) and the value.
-``readings`` keeps every accepted reading once (its key is the sensor and the time, so a
+``readings`` keeps every accepted reading once (its key is the time and the sensor, so a
 redelivered reading is stored once); ``sensor_latest`` the newest reading per sensor; and
 ``reading_minutes`` per-minute count, sum, minimum and maximum for charts and history.
+
+Measured choices (README, Monitoring storage): ``readings`` is keyed time first, so new readings
+land at the right edge of its index instead of in 100,000 places (PostgreSQL COPY stayed at 2-3
+µs a reading up to 30 M rows, against 8.7 µs keyed sensor first); on SQLite it is a WITHOUT
+ROWID table, the key being the row. ``sensor_latest`` and ``reading_minutes`` are updated in
+place all the time: on PostgreSQL their pages are left half free (fillfactor 50) so the
+updates stay on the page (HOT) and the tables do not bloat.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     text,
@@ -131,9 +139,10 @@ class Reading(Base):
     """One accepted reading, stored once per sensor and time."""
 
     __tablename__ = "readings"
+    __table_args__ = (PrimaryKeyConstraint("ts", "sensor_id"), {"sqlite_with_rowid": False})
 
-    sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch milliseconds, UTC
+    sensor_id: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[int] = mapped_column(BigInteger)  # epoch milliseconds, UTC
     value: Mapped[float] = mapped_column(Float)
 
 
@@ -141,6 +150,7 @@ class SensorLatest(Base):
     """The newest reading of a sensor."""
 
     __tablename__ = "sensor_latest"
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
 
     sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger)
@@ -151,6 +161,7 @@ class ReadingMinute(Base):
     """Per-minute aggregate of a sensor's readings (each reading counted once)."""
 
     __tablename__ = "reading_minutes"
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
 
     sensor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch minutes, UTC
@@ -260,3 +271,20 @@ class RuleEngineState(Base):
     group_ids: Mapped[list[int]] = mapped_column(JSONType)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RuleEngineProgress(Base):
+    """What the rules worker has evaluated, written with every batch it commits.
+
+    Its heartbeat: a rules worker that stopped (or fell behind) must be visible on the board,
+    because alarms stop with it.
+    """
+
+    __tablename__ = "rule_engine_progress"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    evaluated: Mapped[int] = mapped_column(BigInteger, default=0)  # readings since it started
+    alarm_changes: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_reading_ts: Mapped[int | None] = mapped_column(BigInteger)  # newest evaluated, epoch ms
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

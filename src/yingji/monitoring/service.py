@@ -60,6 +60,7 @@ from yingji.monitoring._registry import (
     set_rule_override,
     set_sensor_status,
 )
+from yingji.monitoring._rule_progress import RulesEngineStatus, record_progress, rules_engine_status
 from yingji.monitoring.models import Gateway
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "LevelChange",
     "RejectReason",
     "RuleRuntime",
+    "RulesEngineStatus",
     "acknowledge",
     "add_maintenance_window",
     "alarm_actions",
@@ -97,9 +99,11 @@ __all__ = [
     "list_objects",
     "list_sensors",
     "open_alarm_counts",
+    "record_progress",
     "rejections",
     "rotate_gateway_token",
     "rule_of",
+    "rules_engine_status",
     "sensor_features",
     "sensor_history",
     "sensor_state",

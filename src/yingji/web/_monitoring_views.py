@@ -148,6 +148,14 @@ def board_config(locale: str, *, query: dict[str, str], tz: str) -> dict[str, An
             "empty": _("No monitored objects match."),
             "emptyAbnormal": _("Nothing abnormal: every value is normal and current."),
             "truncated": _("Only part of the board is shown: filter by region or kind."),
+            "rulesSilent": _(
+                "Alarms are not being evaluated: the rules worker has not reported since"
+                " %(time)s. No new alarm is raised until it runs again."
+            ),
+            "rulesNever": _(
+                "Alarms are not being evaluated: no rules worker has run on this database"
+                " (start it with: yingji monitor rules)."
+            ),
             "updated": _("Updated %(time)s"),
             "offline": _("The connection was lost; retrying. The values shown may be old."),
             "session": _("Your session has ended. Reload the page to log in again."),

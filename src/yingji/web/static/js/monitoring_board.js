@@ -16,6 +16,7 @@
   var note = document.getElementById("board-note");
   var updated = document.getElementById("board-updated");
   var alarmLink = document.getElementById("board-alarms");
+  var rules = document.getElementById("board-rules");
   var form = document.getElementById("board-filters");
   var query = {};
   Object.keys(cfg.query || {}).forEach(function (key) { query[key] = cfg.query[key]; });
@@ -295,8 +296,22 @@
       alarmLink.classList.toggle("has-unack", data.unacknowledged > 0);
     }
     showNote(data.truncated ? text.truncated : "", false);
+    rulesNote(data.rules_engine);
     updated.textContent = fill(text.updated, { time: clock.format(new Date(data.now)) });
     root.setAttribute("data-updated", String(data.now));
+  }
+
+  function rulesNote(status) {
+    if (!rules) {
+      return;
+    }
+    var silent = Boolean(status && status.silent);
+    rules.hidden = !silent;
+    if (silent) {
+      rules.textContent = status.reported_at
+        ? fill(text.rulesSilent, { time: clock.format(new Date(status.reported_at)) })
+        : text.rulesNever;
+    }
   }
 
   function showNote(message, offline) {
