@@ -101,6 +101,17 @@ class BatchOutcome:
     unknown_gateways: dict[str, int] = field(default_factory=dict)  # code -> payloads
 
 
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch checked and ready to store: the good readings and each gateway's outcome."""
+
+    outcome: BatchOutcome
+    checked: list[tuple[str, Any, Checked]]
+    sensor_ids: list[int]
+    timestamps: list[int]
+    values: list[float]
+
+
 def ingest_batch(
     session: Session,
     payloads: Mapping[str, Sequence[bytes]],
@@ -113,6 +124,17 @@ def ingest_batch(
     The same as ``service.ingest`` for each gateway (payloads by gateway code), in one pass.
     Payloads of an unknown or inactive gateway are left out and reported. Never commits.
     """
+    return store_batch(session, prepare_batch(session, payloads, now_ms=now_ms, sensors=sensors))
+
+
+def prepare_batch(
+    session: Session,
+    payloads: Mapping[str, Sequence[bytes]],
+    *,
+    now_ms: int,
+    sensors: SensorCache | None = None,
+) -> PreparedBatch:
+    """Check a batch's payloads against the registry (reads only; see ``store_batch``)."""
     outcome = BatchOutcome()
     codes = sorted(payloads)  # every worker updates the gateways' counters in this order
     found = {
@@ -124,10 +146,7 @@ def ingest_batch(
     cache = sensors if sensors is not None else SensorCache(ttl_seconds=0)
     started = time.monotonic()
     specs = cache.get(session, list(found.values()))
-    checked: list[tuple[str, Any, Checked]] = []
-    sensor_ids: list[int] = []
-    timestamps: list[int] = []
-    values: list[float] = []
+    prepared = PreparedBatch(outcome, [], [], [], [])
     for code in codes:
         gateway_id = found.get(code)
         if gateway_id is None:
@@ -137,12 +156,24 @@ def ingest_batch(
         if one.rejected[RejectReason.UNKNOWN_SENSOR] and cache.read_at(gateway_id) < started:
             cache.forget(gateway_id)  # perhaps registered since: read its sensors again
             one = _check(payloads[code], cache.get(session, [gateway_id])[gateway_id], now_ms)
-        checked.append((code, gateway_id, one))
+        prepared.checked.append((code, gateway_id, one))
         outcome.gateways[code] = GatewayOutcome(stored=one.accepted)
-        sensor_ids += one.sensor_ids
-        timestamps += one.timestamps
-        values += one.values
-    inserted = store_rows(session, sensor_ids, timestamps, values)
+        prepared.sensor_ids += one.sensor_ids
+        prepared.timestamps += one.timestamps
+        prepared.values += one.values
+    return prepared
+
+
+def store_batch(session: Session, prepared: PreparedBatch) -> BatchOutcome:
+    """Store a prepared batch and count it on its gateways; never commits.
+
+    May run again on a new transaction after a failure: it changes nothing in ``prepared``
+    but the outcome's counts, which it sets afresh.
+    """
+    outcome, checked = prepared.outcome, prepared.checked
+    for code, _, one in checked:
+        outcome.gateways[code] = GatewayOutcome(stored=one.accepted)
+    inserted = store_rows(session, prepared.sensor_ids, prepared.timestamps, prepared.values)
     if inserted is not None:  # some were stored before: whose? (a sensor has one gateway)
         for code, _, one in checked:
             own = sum(inserted.get(sensor_id, 0) for sensor_id in set(one.sensor_ids))

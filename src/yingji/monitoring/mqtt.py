@@ -12,8 +12,9 @@ acknowledged only after the transaction storing it has committed: a worker kille
 leaves the message unacknowledged, the broker delivers it again, and idempotent storage keeps
 each reading once.
 
-A worker takes whatever has arrived, up to ``batch_messages`` messages, as one batch and stores
-it in one transaction (``_ingest_batch.ingest_batch``: one pass for all its gateways). Since
+A worker takes whatever has arrived, up to ``batch_messages`` messages, as one batch, checks it
+(``_ingest_batch.prepare_batch``: one pass for all its gateways) and stores it in one
+transaction (``store_batch``) on a writer thread, so the next batch is checked meanwhile. Since
 nothing is acknowledged before its commit, the broker's send quota must exceed the batch: the
 worker announces a receive maximum (MQTT 5) of ``receive_maximum`` unacknowledged messages, so
 the next batch arrives while one is being stored.
@@ -35,7 +36,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.orm import Session, sessionmaker
 
-from yingji.monitoring._ingest_batch import SensorCache, ingest_batch
+from yingji.monitoring._ingest_batch import PreparedBatch, SensorCache, prepare_batch, store_batch
 
 log = logging.getLogger(__name__)
 
@@ -200,45 +201,97 @@ class IngestWorker(BatchConsumer):
         self.totals = Totals()
 
     def run(self, stop: threading.Event) -> None:
-        """Process batches until ``stop`` is set."""
-        while not stop.is_set():
-            batch = self._take_batch()
-            if batch:
-                self._process(batch, stop)
+        """Process batches until ``stop`` is set: check one while the previous one is stored.
 
-    def _process(self, batch: list[Message], stop: threading.Event) -> None:
-        """Store a batch in one transaction (retrying while the database fails), then ack it."""
+        This thread takes batches from the broker and checks them against the registry (reads,
+        Python work); a writer thread stores each checked batch in one transaction, commits and
+        acknowledges it, in the order checked. So the checking of a batch overlaps the database
+        work of the one before, with one writing transaction at a time.
+        """
+        ready: queue.Queue[tuple[list[Message], PreparedBatch] | None] = queue.Queue(maxsize=2)
+        writer = threading.Thread(
+            target=self._write_loop, args=(ready, stop), name="ingest-writer", daemon=True
+        )
+        writer.start()
+        try:
+            while not stop.is_set() and writer.is_alive():
+                batch = self._take_batch()
+                if not batch:
+                    continue
+                prepared = self._prepare(batch, stop)
+                while prepared is not None and not stop.is_set():
+                    try:
+                        ready.put((batch, prepared), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            while writer.is_alive():
+                try:
+                    ready.put(None, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            writer.join(timeout=30)
+
+    def _by_gateway(self, batch: list[Message]) -> dict[str | None, list[bytes]]:
         by_gateway: dict[str | None, list[bytes]] = defaultdict(list)
         for message in batch:
             by_gateway[gateway_of(message.topic)].append(message.payload)
+        return by_gateway
+
+    def _prepare(self, batch: list[Message], stop: threading.Event) -> PreparedBatch | None:
+        """Check a batch (retrying while the database fails); None when stopping."""
+        by_gateway = self._by_gateway(batch)
+        payloads = {code: items for code, items in by_gateway.items() if code is not None}
+        if None in by_gateway:  # not a readings topic: counted with the unknown gateways
+            payloads[""] = by_gateway[None]
         while True:
             try:
-                self._store(by_gateway)
-                break
+                with self._factory() as session:
+                    return prepare_batch(
+                        session, payloads, now_ms=int(time.time() * 1000), sensors=self._sensors
+                    )
             except Exception:  # the database is down or failing: keep the batch, try again
-                log.exception("storing %d MQTT messages failed; retrying", len(batch))
+                log.exception("checking %d MQTT messages failed; retrying", len(batch))
                 if stop.wait(RETRY_SECONDS):
-                    return  # stopping: unacknowledged messages are delivered again
-        self._ack(batch)
-        self.totals.messages += len(batch)
+                    return None  # stopping: unacknowledged messages are delivered again
 
-    def _store(self, by_gateway: dict[str | None, list[bytes]]) -> None:
-        """Store a batch in one transaction and add its outcome to the totals."""
-        payloads = {code: items for code, items in by_gateway.items() if code is not None}
+    def _write_loop(
+        self,
+        ready: queue.Queue[tuple[list[Message], PreparedBatch] | None],
+        stop: threading.Event,
+    ) -> None:
+        """Store, commit and acknowledge checked batches in order until told to finish."""
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            batch, prepared = item
+            while True:
+                try:
+                    self._store(prepared)
+                    break
+                except Exception:  # the database is down or failing: keep the batch, retry
+                    log.exception("storing %d MQTT messages failed; retrying", len(batch))
+                    if stop.wait(RETRY_SECONDS):
+                        return  # stopping: unacknowledged messages are delivered again
+            self._ack(batch)
+            self.totals.messages += len(batch)
+
+    def _store(self, prepared: PreparedBatch) -> None:
+        """Store a checked batch in one transaction and add its outcome to the totals."""
         with self._factory() as session:
             if session.get_bind().dialect.name == "sqlite":
                 # Take SQLite's write lock first: a read snapshot that another worker's commit
                 # made stale could not be upgraded to a write, and the batch would fail.
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            outcome = ingest_batch(
-                session, payloads, now_ms=int(time.time() * 1000), sensors=self._sensors
-            )
+            outcome = store_batch(session, prepared)
             session.commit()
         for code in outcome.unknown_gateways:
-            log.warning("readings from unknown or inactive gateway %r dropped", code)
-        self.totals.unknown_gateways += len(by_gateway.get(None, ())) + sum(
-            outcome.unknown_gateways.values()
-        )
+            if code:  # "" holds messages on topics that are not a readings topic
+                log.warning("readings from unknown or inactive gateway %r dropped", code)
+        self.totals.unknown_gateways += sum(outcome.unknown_gateways.values())
         for result in outcome.gateways.values():
             self.totals.stored += result.stored
             self.totals.duplicates += result.duplicates
