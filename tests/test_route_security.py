@@ -28,10 +28,29 @@ PUBLIC = {
     ("post", "/api/public/reports"),
     ("post", "/api/public/reports/track"),
     ("post", "/api/public/attachments"),
+    # Warnings in force are public (突发事件应对法 第65条): list, Atom feed, CAP messages.
+    ("get", "/api/public/warnings"),
+    ("get", "/api/public/warnings/feed"),
+    ("get", "/api/public/warnings/cap/{message_id}"),
 }
 # Operations a gateway calls with its own credential (Authorization: Bearer gw_…). They refuse
 # anonymous callers like every other; a browser session never authenticates them.
 GATEWAY = {("post", "/api/monitoring/readings")}
+# Delivery providers' callbacks carry an HMAC of the body (warnings.channels.callbacks): refused
+# unsigned whoever calls, a browser session included.
+PROVIDER = {
+    ("post", "/api/warnings/callbacks/sms/reports"),
+    ("post", "/api/warnings/callbacks/sms/replies"),
+    ("post", "/api/warnings/callbacks/voice/reports"),
+    ("post", "/api/warnings/callbacks/voice/keys"),
+}
+# The 叫应 link's holder is authenticated by the signed single-use token in the path
+# (warnings._tokens): a forged token finds nothing (404) and reveals nothing; cookies play no part.
+LINK = {
+    ("get", "/api/warnings/ack/{token}"),
+    ("post", "/api/warnings/ack/{token}"),
+    ("post", "/api/warnings/ack/{token}/evacuations"),
+}
 UNSAFE = {"post", "put", "patch", "delete"}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -69,6 +88,10 @@ def test_every_operation_needs_credentials(client: TestClient, app: FastAPI) -> 
         if (method, path) in PUBLIC:
             continue
         response = client.request(method.upper(), _concrete(path, spec), json={})
+        if (method, path) in LINK:
+            if response.status_code not in (404, 422):
+                refused.append(f"{method.upper()} {path} (forged link) -> {response.status_code}")
+            continue
         if response.status_code != 401:
             refused.append(f"{method.upper()} {path} -> {response.status_code}")
     assert refused == [], "operations reachable without credentials:\n" + "\n".join(refused)
@@ -91,12 +114,12 @@ def test_every_cookie_authenticated_change_needs_the_csrf_token(
     assert cookie_client.get("/api/auth/me").status_code == 200  # the cookie works for reads
     missing: list[str] = []
     for method, path, spec in _operations(app):
-        if method not in UNSAFE or (method, path) in PUBLIC | GATEWAY:
+        if method not in UNSAFE or (method, path) in PUBLIC | GATEWAY | PROVIDER | LINK:
             continue
         response = cookie_client.request(method.upper(), _concrete(path, spec), json={})
         if response.status_code != 403 or "CSRF" not in response.json().get("message", ""):
             missing.append(f"{method.upper()} {path} -> {response.status_code}")
     assert missing == [], "changes accepted without a CSRF token:\n" + "\n".join(missing)
-    for method, path in GATEWAY:
+    for method, path in GATEWAY | PROVIDER:
         response = cookie_client.request(method.upper(), path, json={})
         assert response.status_code == 401, f"{path} accepted a browser session"

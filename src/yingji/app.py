@@ -12,7 +12,9 @@ from yingji import __version__
 from yingji.core import http
 from yingji.core.config import Settings, get_settings
 from yingji.core.db import make_engine, make_session_factory
+from yingji.core.worker import BackgroundWorker
 from yingji.handlers import load_handlers
+from yingji.warnings.jobs import BackgroundDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +27,18 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = None
+        workers: list[BackgroundWorker | BackgroundDispatcher] = []
         if run_worker:
-            from yingji.core.worker import BackgroundWorker
-
-            worker = BackgroundWorker(app.state.session_factory, settings, name="server")
-            worker.start()
+            # Events and timed jobs, and the 叫应 ladders (a separate `yingji warnings dispatch`
+            # may run beside it: they share the work through row claims).
+            workers.append(BackgroundWorker(app.state.session_factory, settings, name="server"))
+            workers.append(BackgroundDispatcher(app.state.session_factory, settings))
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in reversed(workers):
                 worker.stop()
             engine.dispose()
 
@@ -71,13 +75,15 @@ def _include_routers(app: FastAPI) -> None:
     from yingji.regions.api import router as regions_router
     from yingji.reports.api import router as reports_router
     from yingji.risks.api import router as risks_router
+    from yingji.warnings.api import router as warnings_router
+    from yingji.warnings.callbacks_api import router as warning_callbacks_router
     from yingji.web import mount as mount_web
 
     # stats_router first: its /api/hazards/statistics must win over /api/hazards/{hazard_id}.
     routers = (
         auth_router, audit_router, regions_router, orgs_router, files_router, risks_router,
         stats_router, hazards_router, inspections_router, reports_router, ledger_router,
-        board_router, monitoring_router,
+        board_router, monitoring_router, warnings_router, warning_callbacks_router,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

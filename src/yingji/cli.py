@@ -10,6 +10,8 @@ from yingji.demo.cli import demo_command
 from yingji.monitoring.cli import app as monitor_app
 from yingji.monitoring.sim_cli import app as simulate_app
 from yingji.regions.cli import app as region_app
+from yingji.warnings.dispatch_cli import app as warnings_app
+from yingji.warnings.import_cli import app as cap_app
 
 app = typer.Typer(
     help="yingji (应急): emergency-management platform. Each command's --help says what it does.",
@@ -31,6 +33,8 @@ app.add_typer(region_app, name="region", help="Import regions and grids from Geo
 app.add_typer(audit_app, name="audit", help="Check the tamper-evident audit log.")
 app.add_typer(monitor_app, name="monitor", help="Monitoring: ingest sensor readings over MQTT.")
 app.add_typer(simulate_app, name="simulate", help="Simulate sensors publishing readings over MQTT.")
+app.add_typer(cap_app, name="cap", help="CAP 1.2: validate and import warning messages.")
+app.add_typer(warnings_app, name="warnings", help="Early warnings: run the 叫应 dispatcher.")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "yingji.hazards.inspection_jobs",
     "yingji.reports.jobs",
     "yingji.monitoring.jobs",
+    "yingji.warnings.linkage",
 )
 
 

@@ -14,7 +14,8 @@ import yingji.monitoring.models
 import yingji.orgs.models
 import yingji.regions.models
 import yingji.reports.models
-import yingji.risks.models  # noqa: F401
+import yingji.risks.models
+import yingji.warnings.models  # noqa: F401
 from yingji.core.db import Base
 
 metadata = Base.metadata

@@ -87,6 +87,45 @@ class Settings(BaseSettings):
     map_tile_attribution: str = ""
     map_center: tuple[float, float] = (30.70, 111.29)  # 宜昌市 (lat, lon)
     map_zoom: int = 8
+    # Early warnings (预警): how CAP messages are identified and signed, where links point.
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The platform's address as recipients reach it: acknowledgement links, feeds",
+    )
+    cap_sender: str = Field(
+        default="yingji.local",
+        pattern=r"^[^\s,&<]+$",
+        description="CAP sender id of the bureau (no spaces or commas, CAP 1.2 §3.2.1)",
+    )
+    cap_org_code: str = Field(
+        default="000",
+        pattern=r"^[0-9]{3}$",
+        description="GB/T 4657 code (DDD) of the issuing unit in GB/T 35965.1 identifiers [U]",
+    )
+    cap_sender_name: str = Field(default="应急管理局", description="发布单位, default of drafts")
+    cap_sender_name_en: str = "Emergency Management Bureau"
+    cap_signing_key_file: Path | None = Field(
+        default=None, description="PEM private key that signs issued CAP messages"
+    )
+    cap_signing_key_password: SecretStr | None = None
+    cap_signing_cert_file: Path | None = Field(
+        default=None, description="PEM certificate of that key, embedded in each signature"
+    )
+    cap_trusted_certs: list[Path] = Field(
+        default_factory=list, description="PEM certificates of partners whose CAP is trusted"
+    )
+    cap_require_trusted: bool = Field(
+        default=False, description="Refuse imported CAP unless signed by a trusted certificate"
+    )
+    warnings_rules_file: Path | None = Field(
+        default=None,
+        description="A TOML file replacing yingji/warnings/data/warnings.toml (windows, ladder)",
+    )
+    channels: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Warning delivery channels (sms, voice, smtp, webhook); the warnings"
+        " context validates them (yingji.warnings.channels.config.ChannelsConfig)",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import shapely
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -316,3 +317,67 @@ def geojson(
         for row, text in zip(rows, texts, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+class CoveredRegion(BaseModel):
+    """A region a warning's area covers (for targeting; no geometry)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    level: str
+    path: str
+
+
+def covered_regions(
+    session: Session, *, region_codes: Iterable[str] = (), geometry: Any | None = None
+) -> list[CoveredRegion]:
+    """Return every region an area covers: chosen regions with their subtrees, and shapes.
+
+    For system components acting on an authorised decision (warning targeting): no permission
+    check. A chosen code covers its whole subtree. A shape (shapely geometry, WGS-84) covers
+    every region whose boundary it meets, and each region without a boundary of its own (a
+    village or grid entered without one) whose nearest ancestor with a boundary it meets:
+    nothing finer is known of where such a region lies. Unknown codes raise NotFound naming
+    the code. Ordered by path.
+    """
+    chosen = sorted({spatial.path_of(session, code) for code in set(region_codes)})
+    hit = set(spatial.intersecting_paths(session, geometry)) if geometry is not None else set()
+    roots = _outermost([*chosen, *hit])
+    found: dict[str, Region] = {}
+    for root in roots:
+        low, high = prefix_range(root)
+        query = select(Region).options(spatial.LIGHT).where(Region.path >= low, Region.path < high)
+        subtree = list(session.scalars(query))
+        shaped = {r.path for r in subtree if r.min_lon is not None}
+        for region in subtree:
+            if (
+                any(region.path.startswith(c) for c in chosen)
+                or region.path in hit
+                or (region.min_lon is None and _nearest_shaped(region.path, shaped) in hit)
+            ):
+                found[region.path] = region
+    return [
+        CoveredRegion(code=r.code, name=r.name, level=r.level, path=r.path)
+        for r in sorted(found.values(), key=lambda r: r.path)
+    ]
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """Return the paths no other of them contains."""
+    out: list[str] = []
+    for path in sorted(set(paths)):
+        if not out or not path.startswith(out[-1]):
+            out.append(path)
+    return out
+
+
+def _nearest_shaped(path: str, shaped: set[str]) -> str | None:
+    """Return the nearest strict ancestor path that has a boundary, or None."""
+    parts = path.strip("/").split("/")
+    for depth in range(len(parts) - 1, 0, -1):
+        ancestor = "/" + "/".join(parts[:depth]) + "/"
+        if ancestor in shaped:
+            return ancestor
+    return None

@@ -134,6 +134,11 @@ class RegionIndex:
         position = self.positions.get(code)
         return None if position is None else self.geometries[position]
 
+    def intersecting(self, geometry: Any) -> list[int]:
+        """Return the positions of the regions whose shape meets a geometry (boundary counts)."""
+        candidates = self.tree.query(geometry, predicate="intersects")
+        return [int(i) for i in candidates]
+
     def deepest(self, lon: float, lat: float) -> int | None:
         """Return the position of the deepest region holding a point (boundary included)."""
         candidates = self.tree.query(shapely.Point(lon, lat))
@@ -248,6 +253,12 @@ def locate_many(session: Session, points: Sequence[tuple[float, float]]) -> list
     index = region_index(session)
     positions = [index.deepest(lon, lat) for lon, lat in points]
     return [None if p is None else index.paths[p] for p in positions]
+
+
+def intersecting_paths(session: Session, geometry: Any) -> list[str]:
+    """Return the paths of every region whose shape meets a geometry (any level)."""
+    index = region_index(session)
+    return sorted(index.paths[i] for i in index.intersecting(geometry))
 
 
 def chain(session: Session, path: str) -> list[Region]:

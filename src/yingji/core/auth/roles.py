@@ -59,6 +59,12 @@ class Permission(StrEnum):
     MONITOR_READ = "monitor:read"
     MONITOR_WRITE = "monitor:write"  # register objects, gateways, sensors; sensor status
     ALARM_HANDLE = "alarm:handle"  # acknowledge, assign and dispose of alarms
+    # Early warning (预警) with 叫应: authoring, approval, tracking, feedback.
+    WARNING_READ = "warning:read"
+    WARNING_DRAFT = "warning:draft"  # write drafts, submit them for approval, import CAP
+    WARNING_ISSUE = "warning:issue"  # approve and issue, update, lift (解除), cancel
+    WARNING_TRACK = "warning:track"  # the 叫应 board: who answered, who has not, feedback
+    WARNING_FEEDBACK = "warning:feedback"  # answer a warning and report evacuations
 
 
 class Scope(StrEnum):
@@ -82,6 +88,7 @@ _READ_ALL: Final[Mapping[Permission, Scope]] = {
     P.HAZARD_READ: R,
     P.STATS_READ: R,
     P.MONITOR_READ: R,
+    P.WARNING_READ: R,
 }
 
 # The single source of truth for authorisation. A role not listing a permission lacks it.
@@ -96,6 +103,9 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.REWARD_APPROVE: R,
         P.TRACE_READ: R,
         P.ALARM_HANDLE: R,
+        P.WARNING_DRAFT: R,
+        P.WARNING_ISSUE: R,  # 发布单位的负责人 approves and issues (突发事件应对法 第64条)
+        P.WARNING_TRACK: R,
     },
     Role.DUTY_OFFICER: {
         **_READ_ALL,
@@ -103,6 +113,8 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.HAZARD_REPORT: R,
         P.REPORT_TRIAGE: R,
         P.ALARM_HANDLE: R,  # the duty room watches and handles alarms around the clock
+        P.WARNING_DRAFT: R,
+        P.WARNING_TRACK: R,  # and chases whoever has not answered a warning
     },
     Role.SPECIALIST: {
         **_READ_ALL,
@@ -124,6 +136,8 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.TRACE_READ: R,
         P.MONITOR_WRITE: R,
         P.ALARM_HANDLE: R,
+        P.WARNING_DRAFT: R,
+        P.WARNING_TRACK: R,
     },
     Role.INSPECTOR: {
         **_READ_ALL,
@@ -145,6 +159,7 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.HAZARD_READ: R,
         P.STATS_READ: R,
         P.MONITOR_READ: R,
+        P.WARNING_READ: R,
     },
     # An enterprise runs its own dual prevention: everything on its own records only.
     Role.ENTERPRISE: {
@@ -172,6 +187,7 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.MONITOR_READ: O,
         P.MONITOR_WRITE: O,
         P.ALARM_HANDLE: O,
+        P.WARNING_READ: R,  # warnings are public where they apply
     },
     # Village and grid responsible persons patrol their area and report what they find.
     Role.GRASSROOTS: {
@@ -183,6 +199,8 @@ GRANTS: Final[Mapping[Role, Mapping[Permission, Scope]]] = {
         P.HAZARD_READ: R,
         P.HAZARD_REPORT: R,
         P.MONITOR_READ: R,
+        P.WARNING_READ: R,
+        P.WARNING_FEEDBACK: R,  # the 包保责任人 answers warnings and reports evacuations
     },
     Role.PUBLIC: {},
 }

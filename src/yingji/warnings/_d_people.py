@@ -1,0 +1,202 @@
+"""Whom a warning reaches: an area to regions, regions to responsible persons and subscribers.
+
+The area is the warning's chosen region codes (each with its subtree) and drawn shapes
+(polygons; circles as geodesic polygons, ``_cap_export.area_geometry``: 72 great-circle
+offsets on the mean-radius sphere, within 0.5 % of the WGS-84 distance), resolved by
+``regions.service.covered_regions``. The persons are the 包保责任人 on duty today for the
+warning's duty type or the general duty (``orgs.service.responsible_persons``), one candidate
+per person: a person assigned to several covered regions is placed in the deepest (the one
+nearest the danger), the warning's own duty before the general one, primary before deputy.
+Each is linked to their user account, if any, for in-app delivery and the language. Active
+subscriptions of the covered regions for the hazard type (or for every hazard) add members of
+the public, who are told but not asked to answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from yingji.core.auth.actor import subtree_range
+from yingji.core.auth.models import User
+from yingji.orgs import service as orgs
+from yingji.orgs.schemas import DutyType, ResponsiblePerson
+from yingji.regions import service as regions
+from yingji.warnings._cap_export import area_geometry
+from yingji.warnings.models import EarlyWarning, WarningSubscription
+from yingji.warnings.schemas import TargetKind
+
+CHUNK: Final = 5000  # bound IN lists: SQLite allows 32,766 variables, PostgreSQL 65,535
+FULL_SCAN: Final = 2000  # persons above which their accounts are found by one scan
+SUBSCRIPTION_PREFIX: Final = "sub:"
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A person (or subscriber) a warning should reach, before they become a target."""
+
+    person_key: str
+    name: str
+    kind: TargetKind
+    region_code: str
+    region_path: str
+    must_acknowledge: bool
+    person_id: uuid.UUID | None = None
+    subscription_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    mobile: str | None = None
+    email: str | None = None
+    language: str = "zh"
+    title: str | None = None
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Yield consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def duties_of(warning: EarlyWarning) -> list[DutyType]:
+    """Return the duties whose responsible persons a warning targets (its own and general)."""
+    own = DutyType(warning.duty_type)
+    return [own] if own is DutyType.GENERAL else [own, DutyType.GENERAL]
+
+
+def covered(session: Session, warning: EarlyWarning) -> dict[str, str]:
+    """Return the regions (code → path) a warning's area covers."""
+    geometry = area_geometry(warning.area_shapes) if warning.area_shapes else None
+    found = regions.covered_regions(
+        session, region_codes=warning.area_region_codes, geometry=geometry
+    )
+    return {r.code: r.path for r in found}
+
+
+def language_of(user_language: str | None) -> str:
+    """Return the delivery language of a user's interface language (zh_CN → zh)."""
+    return "en" if (user_language or "").startswith("en") else "zh"
+
+
+def responsible(
+    session: Session, *, paths: dict[str, str], duties: Sequence[DutyType]
+) -> list[ResponsiblePerson]:
+    """Return the responsible persons of regions (code → path), one per person, best first."""
+    rows: list[ResponsiblePerson] = []
+    for part in chunks(sorted(paths)):
+        rows.extend(orgs.responsible_persons(session, region_codes=part, duty_type=duties))
+    own = duties[0]
+
+    def rank(row: ResponsiblePerson) -> tuple[int, bool, bool]:
+        return (paths[row.region_code].count("/"), row.duty_type is own, row.is_primary)
+
+    best: dict[uuid.UUID, ResponsiblePerson] = {}
+    for row in rows:
+        current = best.setdefault(row.person_id, row)
+        if current is not row and rank(row) > rank(current):
+            best[row.person_id] = row
+    return list(best.values())
+
+
+def users_of(
+    session: Session, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """Return the active user account (id, language) of each person that has one.
+
+    For a large fan-out, one scan of the accounts linked to a person costs less than
+    thousands of identifiers in IN lists.
+    """
+    ids = set(person_ids)
+    query = select(User.person_id, User.id, User.language).where(User.active.is_(True))
+    if len(ids) > FULL_SCAN:
+        batches: Iterable[Any] = [session.execute(
+            query.where(User.person_id.is_not(None)).order_by(User.created_at)
+        )]  # fmt: skip
+    else:
+        batches = (
+            session.execute(query.where(User.person_id.in_(part)).order_by(User.created_at))
+            for part in chunks(sorted(ids))
+        )
+    found: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    for rows in batches:
+        for person_id, user_id, language in rows:
+            if person_id in ids:
+                found.setdefault(person_id, (user_id, language))
+    return found
+
+
+def person_candidates(
+    session: Session,
+    persons: Sequence[ResponsiblePerson],
+    *,
+    paths: dict[str, str],
+    kind: TargetKind,
+) -> list[Candidate]:
+    """Return the candidates of responsible persons, linked to their user accounts."""
+    users = users_of(session, (p.person_id for p in persons))
+    out: list[Candidate] = []
+    for person in persons:
+        user = users.get(person.person_id)
+        out.append(
+            Candidate(
+                str(person.person_id), person.name, kind, person.region_code,
+                paths[person.region_code], True, person.person_id, None,
+                user[0] if user else None, person.mobile or None, None,
+                language_of(user[1]) if user else "zh", person.title,
+            )
+        )  # fmt: skip
+    return out
+
+
+def outermost(paths: Iterable[str]) -> list[str]:
+    """Return the paths no other of them contains (the roots of the subtrees they form)."""
+    out: list[str] = []
+    for path in sorted(set(paths)):
+        if not out or not path.startswith(out[-1]):
+            out.append(path)
+    return out
+
+
+def subscribers(session: Session, warning: EarlyWarning, paths: dict[str, str]) -> list[Candidate]:
+    """Return the active subscriptions of covered regions for the warning's hazard type."""
+    ranges = [subtree_range(root) for root in outermost(paths.values())]
+    out: list[Candidate] = []
+    for part in chunks(ranges, 200):
+        within = or_(*(
+            and_(WarningSubscription.region_path >= low, WarningSubscription.region_path < high)
+            for low, high in part
+        ))  # fmt: skip
+        rows = session.scalars(
+            select(WarningSubscription).where(within, WarningSubscription.active.is_(True))
+        )
+        for sub in rows:
+            if sub.region_code not in paths:
+                continue
+            if sub.hazard_types and warning.hazard_type not in sub.hazard_types:
+                continue
+            if not (sub.mobile or sub.email):
+                continue
+            out.append(
+                Candidate(
+                    person_key=f"{SUBSCRIPTION_PREFIX}{sub.id}", name=sub.name,
+                    kind=TargetKind.PUBLIC, region_code=sub.region_code,
+                    region_path=paths[sub.region_code], must_acknowledge=False,
+                    subscription_id=sub.id, mobile=sub.mobile, email=sub.email,
+                    language=language_of(sub.language),
+                )
+            )  # fmt: skip
+    return out
+
+
+def candidates(session: Session, warning: EarlyWarning) -> list[Candidate]:
+    """Return everyone a warning's area reaches: responsible persons, then subscribers."""
+    paths = covered(session, warning)
+    if not paths:
+        return []
+    persons = responsible(session, paths=paths, duties=duties_of(warning))
+    found = person_candidates(session, persons, paths=paths, kind=TargetKind.RESPONSIBLE)
+    return found + subscribers(session, warning, paths)

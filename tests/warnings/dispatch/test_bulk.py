@@ -1,0 +1,64 @@
+"""Rows written in bulk read back as the ORM and the outbox relay expect them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from yingji.core.auth.actor import system_actor
+from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
+from yingji.core.outbox import relay_once
+from yingji.warnings._d_bulk import record_events
+from yingji.warnings.events import TargetEscalated
+
+SUBSCRIBER = "tests.dispatch.bulk"
+
+
+@pytest.fixture
+def received() -> Iterator[list[DomainEvent]]:
+    got: list[DomainEvent] = []
+    subscribe("warnings.target_escalated", name=SUBSCRIBER)(lambda _s, event: got.append(event))
+    yield got
+    unsubscribe(SUBSCRIBER)
+
+
+def _event() -> TargetEscalated:
+    return TargetEscalated(warning_id=uuid.uuid4(), target_id=uuid.uuid4(),
+                           region_code="420502", superior_target_ids=[uuid.uuid4()])  # fmt: skip
+
+
+def test_bulk_events_are_the_rows_record_event_writes(
+    session: Session, session_factory: sessionmaker[Session], received: list[DomainEvent]
+) -> None:
+    actor = system_actor(source="tests")
+    one, many = _event(), [_event(), _event()]
+    record_event(session, one, actor=actor)
+    record_events(session, many, actor=actor)
+    session.commit()
+    rows = {r.id: r for r in session.scalars(select(OutboxEvent))}
+    assert set(rows) == {one.event_id, *(e.event_id for e in many)}
+    reference = rows[one.event_id]
+    for event in many:
+        row = rows[event.event_id]
+        assert row.payload == event.model_dump(mode="json")
+        assert (row.event_type, row.actor, row.actor_id, row.correlation_id, row.fanned_out) == (
+            reference.event_type, reference.actor, reference.actor_id,
+            reference.correlation_id, False,
+        )  # fmt: skip
+        assert abs(row.created_at - reference.created_at) < dt.timedelta(minutes=1)
+    relay_once(session_factory)
+    assert sorted(str(e.event_id) for e in received) == sorted(str(i) for i in rows)
+    assert all(isinstance(e, TargetEscalated) for e in received)
+
+
+def test_an_unregistered_event_is_refused(session: Session) -> None:
+    class Stray(DomainEvent):
+        event_type = "tests.stray"  # type: ignore[assignment]
+
+    with pytest.raises(LookupError):
+        record_events(session, [Stray()], actor=system_actor(source="tests"))
