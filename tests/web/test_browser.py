@@ -283,12 +283,12 @@ def test_phone_size_has_a_nav_toggle_and_a_full_width_map(
     assert toggle.get_attribute("aria-expanded") == "true"
     nav = page.locator("#site-nav")
     assert nav.is_visible()
-    assert "一张图" in nav.inner_text() and "预警叫应" in nav.inner_text()
+    assert "一张图" in nav.inner_text() and "事件指挥" in nav.inner_text()
     assert page.locator("#map").bounding_box() == box  # the menu lies over the map
     page.screenshot(path=str(ARTIFACTS / "nav-phone.png"))
 
-    page.click("#site-nav a[href='/warnings']")
-    page.wait_for_url(f"{live_server.base_url}/warnings")
+    page.click("#site-nav a[href='/incidents']")
+    page.wait_for_url(f"{live_server.base_url}/incidents")
     assert "后续版本提供" in page.inner_text("main")
     page.goto(f"{live_server.base_url}/")
     stats = json.loads(

@@ -28,13 +28,14 @@ def mount(app: FastAPI) -> None:
         _report_pages,
         _risk_pages,
         _stats_pages,
+        _warning_pages,
     )
     from yingji.web.routes import router
 
     app.include_router(router)
     for module in (
         _orgs_pages, _people_pages, _admin_pages, _risk_pages, _hazard_pages, _inspection_pages,
-        _report_pages, _stats_pages, _ledger_pages,
+        _report_pages, _stats_pages, _ledger_pages, _warning_pages,
     ):  # fmt: skip
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, login_redirect)  # type: ignore[arg-type]

@@ -38,7 +38,10 @@ MODULES: Final[tuple[Module, ...]] = (
         "monitoring", "/monitoring", N_("Monitoring"), "监测预警", built=True,
         needs=Permission.MONITOR_READ,
     ),
-    Module("warnings", "/warnings", N_("Warnings"), "预警叫应", built=False),
+    Module(
+        "warnings", "/warnings", N_("Warnings"), "预警叫应", built=True,
+        needs=Permission.WARNING_READ,
+    ),
     Module("incidents", "/incidents", N_("Incidents"), "事件指挥", built=False),
     Module("plans", "/plans", N_("Plans"), "预案", built=False),
     Module("resources", "/resources", N_("Resources"), "资源调度", built=False),
