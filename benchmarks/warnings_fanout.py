@@ -416,6 +416,10 @@ def seed(engine: Engine, persons: int, towns: int = 50, villages: int = 2000) ->
         ):
             for start in range(0, len(rows), 10_000):
                 conn.execute(insert(table), rows[start : start + 10_000])
+    # Planner statistics, as autovacuum (or SQLite's optimize) keeps them on a live database:
+    # without them PostgreSQL plans the subtree join for an empty table.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
     return {
         "regions": len(regions),
         "persons": len(people),

@@ -175,3 +175,30 @@ def test_responsible_persons_on_a_day(session: Session) -> None:
     assert service.responsible_persons(session, region_codes=[], duty_type=DutyType.FLOOD) == []
     today = service.responsible_persons(session, region_codes=["420102"], duty_type=DutyType.FLOOD)
     assert [p.name for p in today] == ["Wuhan"]
+
+
+@pytest.mark.usefixtures("tree")
+def test_responsible_rows_of_whole_subtrees(session: Session) -> None:
+    for name, code in (("City", "420500"), ("Xiling", "420502"), ("Wujiagang", "420503"),
+                       ("Wuhan", "420102")):  # fmt: skip
+        make_responsibility(session, person_id=make_person(session, name=name).id,
+                            region_code=code)  # fmt: skip
+    yichang = "/420000/420500/"
+
+    rows = service.responsible_rows(session, within=[yichang], duty_type=DutyType.FLOOD, on=DAY)
+    assert [(r.region_code, r.name, r.duty_type) for r in rows] == [
+        ("420500", "City", "flood"), ("420502", "Xiling", "flood"),
+        ("420503", "Wujiagang", "flood"),
+    ]  # fmt: skip
+    exact = service.responsible_rows(
+        session, region_codes=["420500", "420502", "420503"], duty_type=DutyType.FLOOD, on=DAY
+    )
+    assert exact == rows
+    # Subtrees and codes together: Wuhan's county by code, Xiling's subtree by path.
+    both = service.responsible_rows(session, region_codes=["420102"],
+                                    within=["/420000/420500/420502/"], duty_type=DutyType.FLOOD,
+                                    on=DAY)  # fmt: skip
+    assert [r.name for r in both] == ["Wuhan", "Xiling"]
+    assert service.responsible_rows(session, within=[], duty_type=DutyType.FLOOD) == []
+    assert service.responsible_rows(session, within=[yichang], duty_type=DutyType.GEOLOGICAL,
+                                    on=DAY) == []  # fmt: skip

@@ -31,6 +31,7 @@ from yingji.orgs._responsibilities import (
     get_responsibility,
     list_responsibilities,
     responsible_persons,
+    responsible_rows,
     unassign_responsibility,
 )
 from yingji.orgs.validators import industry_name, search_industries
@@ -55,6 +56,7 @@ __all__ = [
     "list_responsibilities",
     "organisation_facts",
     "responsible_persons",
+    "responsible_rows",
     "search_industries",
     "unassign_responsibility",
     "update_organisation",

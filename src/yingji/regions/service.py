@@ -345,23 +345,28 @@ def covered_regions(
     chosen = sorted({spatial.path_of(session, code) for code in set(region_codes)})
     hit = set(spatial.intersecting_paths(session, geometry)) if geometry is not None else set()
     roots = _outermost([*chosen, *hit])
-    found: dict[str, Region] = {}
+    found: list[CoveredRegion] = []
     for root in roots:
         low, high = prefix_range(root)
-        query = select(Region).options(spatial.LIGHT).where(Region.path >= low, Region.path < high)
-        subtree = list(session.scalars(query))
-        shaped = {r.path for r in subtree if r.min_lon is not None}
-        for region in subtree:
+        # Columns, not entities: a county's subtree is tens of thousands of grids.
+        subtree = session.execute(
+            select(Region.code, Region.name, Region.level, Region.path, Region.min_lon)
+            .where(Region.path >= low, Region.path < high)
+            .order_by(Region.path)
+        ).all()
+        shaped = {path for _, _, _, path, min_lon in subtree if min_lon is not None}
+        whole = root in chosen or any(root.startswith(c) for c in chosen)
+        for code, name, level, path, min_lon in subtree:
             if (
-                any(region.path.startswith(c) for c in chosen)
-                or region.path in hit
-                or (region.min_lon is None and _nearest_shaped(region.path, shaped) in hit)
+                whole
+                or path in hit
+                or any(path.startswith(c) for c in chosen)
+                or (min_lon is None and _nearest_shaped(path, shaped) in hit)
             ):
-                found[region.path] = region
-    return [
-        CoveredRegion(code=r.code, name=r.name, level=r.level, path=r.path)
-        for r in sorted(found.values(), key=lambda r: r.path)
-    ]
+                found.append(CoveredRegion.model_construct(
+                    code=code, name=name, level=level, path=path
+                ))  # fmt: skip
+    return found
 
 
 def _outermost(paths: Iterable[str]) -> list[str]:

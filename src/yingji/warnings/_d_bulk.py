@@ -12,15 +12,56 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from functools import lru_cache
+from typing import Any, Final, cast
 
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    Integer,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy.orm import Session
 
 from yingji.core.auth.actor import Actor
-from yingji.core.db import utcnow
+from yingji.core.db import Base, utcnow
 from yingji.core.events import DomainEvent, load_event
 
 _COPY_SPECIALS: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _binary_type(column: Column[Any]) -> str | None:
+    """Return the PostgreSQL type whose binary COPY format a column takes, if a plain one."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance  # core.db.UTCDateTime: a timestamptz
+    if isinstance(kind, Uuid):
+        return "uuid"
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, Integer) and not isinstance(kind, BigInteger | SmallInteger):
+        return "int4"
+    if isinstance(kind, DateTime) and kind.timezone:
+        return "timestamptz"
+    if isinstance(kind, String) and not isinstance(kind, Enum):
+        return "text"  # varchar shares text's binary format
+    return None  # JSON and the rest: the text format
+
+
+@lru_cache(maxsize=32)
+def binary_types(table: str, columns: tuple[str, ...]) -> list[str] | None:
+    """Return the binary COPY types of a table's columns, or None if one has no plain type."""
+    found = Base.metadata.tables.get(table)
+    if found is None:
+        return None
+    types = [_binary_type(found.c[name]) for name in columns]
+    return None if None in types else cast(list[str], types)
 
 
 class Encoder:
@@ -81,6 +122,18 @@ class Encoder:
             return
         names = ", ".join(columns)
         if self.postgresql:
+            types = binary_types(table, tuple(columns))
+            if types is not None:
+                # Binary COPY: psycopg's C dumpers encode the values, three times faster
+                # than building the text lines here.
+                with (
+                    self.raw.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+                ):
+                    copy.set_types(types)
+                    for row in rows:
+                        copy.write_row(row)
+                return
             with (
                 self.raw.cursor() as cursor,
                 cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
@@ -142,9 +195,15 @@ class Encoder:
 
 
 _OUTBOX_COLUMNS: Final = (
-    "id", "event_type", "payload", "actor_id", "actor", "correlation_id", "created_at",
+    "id",
+    "event_type",
+    "payload",
+    "actor_id",
+    "actor",
+    "correlation_id",
+    "created_at",
     "fanned_out",
-)  # fmt: skip
+)
 
 
 def record_events(session: Session, events: Sequence[DomainEvent], *, actor: Actor) -> None:

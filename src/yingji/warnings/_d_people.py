@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from yingji.core.auth.actor import subtree_range
 from yingji.core.auth.models import User
 from yingji.orgs import service as orgs
-from yingji.orgs.schemas import DutyType, ResponsiblePerson
+from yingji.orgs.schemas import DutyType, ResponsibleRow
 from yingji.regions import service as regions
 from yingji.warnings._cap_export import area_geometry
 from yingji.warnings.models import EarlyWarning, WarningSubscription
@@ -33,6 +33,7 @@ from yingji.warnings.schemas import TargetKind
 
 CHUNK: Final = 5000  # bound IN lists: SQLite allows 32,766 variables, PostgreSQL 65,535
 FULL_SCAN: Final = 2000  # persons above which their accounts are found by one scan
+SUBTREE_QUERY: Final = 500  # regions above which persons are selected by subtree, not by code
 SUBSCRIPTION_PREFIX: Final = "sub:"
 T = TypeVar("T")
 
@@ -84,17 +85,22 @@ def language_of(user_language: str | None) -> str:
 
 def responsible(
     session: Session, *, paths: dict[str, str], duties: Sequence[DutyType]
-) -> list[ResponsiblePerson]:
+) -> list[ResponsibleRow]:
     """Return the responsible persons of regions (code → path), one per person, best first."""
-    rows: list[ResponsiblePerson] = []
-    for part in chunks(sorted(paths)):
-        rows.extend(orgs.responsible_persons(session, region_codes=part, duty_type=duties))
-    own = duties[0]
+    rows: list[ResponsibleRow] = []
+    if len(paths) > SUBTREE_QUERY:
+        # Whole subtrees (a drawn county): select by path, keep the regions asked for.
+        found = orgs.responsible_rows(session, within=outermost(paths.values()), duty_type=duties)
+        rows = [row for row in found if row.region_code in paths]
+    else:
+        for part in chunks(sorted(paths)):
+            rows.extend(orgs.responsible_rows(session, region_codes=part, duty_type=duties))
+    own = duties[0].value
 
-    def rank(row: ResponsiblePerson) -> tuple[int, bool, bool]:
-        return (paths[row.region_code].count("/"), row.duty_type is own, row.is_primary)
+    def rank(row: ResponsibleRow) -> tuple[int, bool, bool]:
+        return (paths[row.region_code].count("/"), row.duty_type == own, row.is_primary)
 
-    best: dict[uuid.UUID, ResponsiblePerson] = {}
+    best: dict[uuid.UUID, ResponsibleRow] = {}
     for row in rows:
         current = best.setdefault(row.person_id, row)
         if current is not row and rank(row) > rank(current):
@@ -131,7 +137,7 @@ def users_of(
 
 def person_candidates(
     session: Session,
-    persons: Sequence[ResponsiblePerson],
+    persons: Sequence[ResponsibleRow],
     *,
     paths: dict[str, str],
     kind: TargetKind,

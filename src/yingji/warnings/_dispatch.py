@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from yingji.core.audit import record_change
 from yingji.core.auth.actor import Actor, system_actor
 from yingji.core.errors import InvalidInput, NotFound
+from yingji.core.memory import gc_paused
 from yingji.warnings._d_people import candidates
 from yingji.warnings._d_rows import insert_candidates
 from yingji.warnings._ladder import NOTICE_CYCLE, Ladder
@@ -74,9 +75,12 @@ def _audit(session: Session, warning: EarlyWarning, action: str, after: dict[str
 
 
 def _add_targets(session: Session, warning: EarlyWarning, now: datetime) -> dict[str, int]:
-    existing = _existing_keys(session, warning.id)
-    fresh = [c for c in candidates(session, warning) if c.person_key not in existing]
-    insert_candidates(session, fresh, warning_id=warning.id, now=now, window=_window(warning.level))
+    with gc_paused():  # a county's 100,000 rows: see core.memory
+        existing = _existing_keys(session, warning.id)
+        fresh = [c for c in candidates(session, warning) if c.person_key not in existing]
+        insert_candidates(
+            session, fresh, warning_id=warning.id, now=now, window=_window(warning.level)
+        )
     responsible = sum(c.must_acknowledge for c in fresh)
     return {"responsible": responsible, "public": len(fresh) - responsible}
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from yingji.core.auth.actor import system_actor
 from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
 from yingji.core.outbox import relay_once
-from yingji.warnings._d_bulk import record_events
+from yingji.warnings._d_bulk import binary_types, record_events
+from yingji.warnings._d_rows import new_ids
 from yingji.warnings.events import TargetEscalated
 
 SUBSCRIBER = "tests.dispatch.bulk"
@@ -62,3 +63,23 @@ def test_an_unregistered_event_is_refused(session: Session) -> None:
 
     with pytest.raises(LookupError):
         record_events(session, [Stray()], actor=system_actor(source="tests"))
+
+
+def test_target_ids_are_ascending_version_7() -> None:
+    ids = new_ids(5000)
+    assert ids == sorted(ids) and len(set(ids)) == 5000
+    assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    millis = ids[0].int >> 80
+    assert abs(millis - dt.datetime.now(dt.UTC).timestamp() * 1000) < 60_000
+    assert new_ids(1)[0] > ids[-1] or (new_ids(1)[0].int >> 80) == millis  # later, or same ms
+
+
+def test_binary_copy_types_follow_the_columns() -> None:
+    import yingji.models  # noqa: F401 - the tables
+
+    assert binary_types("warning_targets", ("id", "name", "must_acknowledge", "step",
+                                            "deadline_at")) == [
+        "uuid", "text", "bool", "int4", "timestamptz",
+    ]  # fmt: skip
+    assert binary_types("outbox_events", ("id", "payload")) is None  # JSON: the text format
+    assert binary_types("no_such_table", ("id",)) is None
