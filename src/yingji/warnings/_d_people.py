@@ -84,12 +84,17 @@ def language_of(user_language: str | None) -> str:
 
 
 def responsible(
-    session: Session, *, paths: dict[str, str], duties: Sequence[DutyType]
+    session: Session, *, paths: dict[str, str], duties: Sequence[DutyType], area: bool = False
 ) -> list[ResponsibleRow]:
-    """Return the responsible persons of regions (code → path), one per person, best first."""
+    """Return the responsible persons of regions (code → path), one per person, best first.
+
+    ``area``: the regions are a warning's area, whole subtrees but for the edges of drawn
+    shapes; many of them are then selected by subtree rather than listed (not so for the
+    scattered superiors of escalation, whose subtrees hold everyone below them).
+    """
     rows: list[ResponsibleRow] = []
-    if len(paths) > SUBTREE_QUERY:
-        # Whole subtrees (a drawn county): select by path, keep the regions asked for.
+    if area and len(paths) > SUBTREE_QUERY:
+        # A county's grids: select its subtrees by path, keep the regions asked for.
         found = orgs.responsible_rows(session, within=outermost(paths.values()), duty_type=duties)
         rows = [row for row in found if row.region_code in paths]
     else:
@@ -203,6 +208,6 @@ def candidates(session: Session, warning: EarlyWarning) -> list[Candidate]:
     paths = covered(session, warning)
     if not paths:
         return []
-    persons = responsible(session, paths=paths, duties=duties_of(warning))
+    persons = responsible(session, paths=paths, duties=duties_of(warning), area=True)
     found = person_candidates(session, persons, paths=paths, kind=TargetKind.RESPONSIBLE)
     return found + subscribers(session, warning, paths)

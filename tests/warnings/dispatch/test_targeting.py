@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from tests.warnings.dispatch.helpers import (
 )
 from yingji.core.audit import AuditEntry
 from yingji.orgs.schemas import DutyType
-from yingji.warnings import _dispatch
+from yingji.warnings import _d_people, _dispatch
 from yingji.warnings.config import rules
 from yingji.warnings.models import WarningSubscription, WarningTarget
 
@@ -28,7 +29,12 @@ def _targets(session: Session, warning_id: object) -> dict[str, WarningTarget]:
     return {t.name: t for t in rows}
 
 
-def test_region_codes_reach_the_persons_on_duty_in_the_subtree_once(session: Session) -> None:
+@pytest.mark.parametrize("subtree_query", [500, 0], ids=["by-codes", "by-subtree"])
+def test_region_codes_reach_the_persons_on_duty_in_the_subtree_once(
+    session: Session, monkeypatch: pytest.MonkeyPatch, subtree_query: int
+) -> None:
+    # Large areas select persons by subtree, small ones by their list of codes: same answer.
+    monkeypatch.setattr(_d_people, "SUBTREE_QUERY", subtree_query)
     make_regions(session)
     responsible(session, "420502001001", name="村A防汛")
     responsible(session, "420502001", name="街道综合", duty=DutyType.GENERAL)
