@@ -302,6 +302,12 @@ def _ensure_users(
             continue
         org_key = spec["org"]
         org_id = bureau_id if org_key == "bureau" else (named[org_key].id if org_key else None)
+        # The village login is its responsible person's: warnings reach it in the app, to answer.
+        person_id = None
+        if Role(spec["role"]) is Role.GRASSROOTS:
+            found = orgs.responsible_persons(session, region_codes=[region],
+                                             duty_type=DutyType.FLOOD)  # fmt: skip
+            person_id = found[0].person_id if found else None
         auth.create_user(
             session,
             actor=actor,
@@ -311,4 +317,5 @@ def _ensure_users(
             role=Role(spec["role"]),
             region_code=region,
             organisation_id=org_id,
+            person_id=person_id,
         )
