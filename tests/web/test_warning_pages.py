@@ -554,12 +554,16 @@ def test_the_recipient_page_after_the_warning_is_lifted(
 def test_english_recipient_page(
     client: TestClient, logged_in: LoggedIn, world: None, session: Session, settings: Settings
 ) -> None:
-    issue(client, logged_in)
+    issue(client, logged_in, instruction_en="Leave the danger zones now.")
     client.cookies.clear()
     token = token_of(session, settings, "王村长")
     page = client.get(f"/w/{token}", headers={"Accept-Language": "en"}).text
     assert '<html lang="en">' in page and "Received: I acknowledge" in page
     assert "Orange warning (level II)" in page
+    # The warning's own English block, not only the page's chrome.
+    assert "Leave the danger zones now." in page and '<h1 id="wr-event">Rainstorm</h1>' in page
+    chinese = client.get(f"/w/{token}", headers={"Accept-Language": "zh-CN"}).text
+    assert "Leave the danger zones" not in chinese and "危险区域人员立即转移。" in chinese
 
 
 # --- the public page ----------------------------------------------------------------------------

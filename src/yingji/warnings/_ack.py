@@ -97,6 +97,11 @@ class TargetView(BaseModel):
     sender_name: str
     issued_at: datetime | None
     updated_issue_at: datetime | None
+    # The English block of the warning (CAP's en info), where the author wrote one.
+    event_en: str | None = None
+    description_en: str | None = None
+    instruction_en: str | None = None
+    sender_name_en: str | None = None
 
 
 @dataclass(slots=True)
@@ -267,6 +272,8 @@ def target_for_token(session: Session, *, token: str, settings: Settings) -> Tar
         warning_status=WarningStatus(warning.status), event=warning.event, level=warning.level,
         area_desc=warning.area_desc, description=warning.description,
         instruction=warning.instruction, sender_name=warning.sender_name,
+        event_en=warning.event_en, description_en=warning.description_en,
+        instruction_en=warning.instruction_en, sender_name_en=warning.sender_name_en,
         issued_at=warning.issued_at, updated_issue_at=warning.updated_issue_at,
     )  # fmt: skip
 

@@ -70,8 +70,20 @@ def _recipient_page(
     except NotFound:
         return _invalid(request)
     answered = view.status is TargetStatus.ACKNOWLEDGED
+    english = page_locale(request).startswith("en")
+
+    def pick(chinese: str, other: str | None) -> str:
+        return other if english and other else chinese
+
     context: dict[str, Any] = {
         "v": view,
+        # The warning's own words in the page's language where the author gave both.
+        "text": {
+            "event": pick(view.event, view.event_en),
+            "description": pick(view.description, view.description_en),
+            "instruction": pick(view.instruction, view.instruction_en),
+            "sender_name": pick(view.sender_name, view.sender_name_en),
+        },
         "token": token,
         "level_key": views.level_key(view.level),
         "level_label": views.LEVEL_LABELS.get(view.level, ""),
