@@ -244,3 +244,34 @@ def test_public_list_feed_and_cap_need_no_login(
     session.commit()
     assert client.get("/api/public/warnings").json() == []
     assert item["cap_url"] not in client.get("/api/public/warnings/feed").text
+
+
+def test_english_follows_the_chinese_or_is_left_out(
+    session: Session, settings: Settings, tree: None
+) -> None:
+    # The template's English only goes with the template's Chinese.
+    own = _issue(session, settings, instruction="沿江低洼处人员立即转移。")
+    assert own.instruction_en is None and own.description_en is not None
+    [message] = service.messages(session, warning_id=own.id)
+    alert = parse_alert(message.xml.encode())
+    assert [i.language for i in alert.infos] == ["zh-CN"]  # no English that says otherwise
+    both = _issue(session, settings, instruction="沿江低洼处人员立即转移。",
+                  instruction_en="Leave low ground by the river now.")  # fmt: skip
+    assert both.instruction_en == "Leave low ground by the river now."
+
+    # An update of the Chinese without the English drops the stale English from the Update.
+    commander = region_actor(session, role=Role.COMMANDER, code="420500")
+    later = NOW + dt.timedelta(hours=1)
+    service.update_issued(session, actor=commander, warning_id=both.id, settings=settings,
+                          data=WarningUpdate(instruction="全体人员转移。"), now=later)  # fmt: skip
+    assert both.instruction_en is None
+    update = parse_alert(service.messages(session, warning_id=both.id)[-1].xml.encode())
+    assert [i.language for i in update.infos] == ["zh-CN"]
+    service.update_issued(
+        session, actor=commander, warning_id=both.id, settings=settings,
+        data=WarningUpdate(instruction="全体人员立即转移。", instruction_en="Everyone leave now."),
+        now=later + dt.timedelta(minutes=5),
+    )  # fmt: skip
+    update = parse_alert(service.messages(session, warning_id=both.id)[-1].xml.encode())
+    assert [i.language for i in update.infos] == ["zh-CN", "en"]
+    assert update.infos[1].instruction == "Everyone leave now."

@@ -352,6 +352,29 @@ def test_reject_update_response_and_lift(
     assert "已解除" in page and 'id="action-' not in page
 
 
+def test_the_change_form_keeps_the_english_in_step(
+    client: TestClient, logged_in: LoggedIn, world: None, session: Session
+) -> None:
+    warning_id = issue(client, logged_in, instruction_en="Leave the danger zones now.")
+    form = client.get(f"/warnings/{warning_id}/update")
+    assert 'name="instruction_en"' in form.text and "Leave the danger zones now." in form.text
+    # The Chinese changed, the English left as it was: the old English is dropped.
+    changed = client.post(f"/warnings/{warning_id}/update", follow_redirects=False,
+                          data=form_of(form.text, instruction="全体人员立即转移。"))  # fmt: skip
+    assert changed.status_code == 303
+    assert stored(session, warning_id).instruction_en is None
+    form = client.get(f"/warnings/{warning_id}/update")
+    both = client.post(f"/warnings/{warning_id}/update", follow_redirects=False,
+                       data=form_of(form.text, instruction="全体人员立即撤离。",
+                                    instruction_en="Everyone leave now."))  # fmt: skip
+    assert both.status_code == 303
+    warning = stored(session, warning_id)
+    assert (warning.instruction, warning.instruction_en) == (
+        "全体人员立即撤离。",
+        "Everyone leave now.",
+    )
+
+
 def test_a_stale_button_says_why_it_no_longer_works(
     client: TestClient, logged_in: LoggedIn, world: None, session: Session
 ) -> None:

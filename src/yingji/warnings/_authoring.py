@@ -37,7 +37,7 @@ from yingji.warnings.states import ENTITY, WarningAction, WarningStatus, next_st
 FIELDS: Final = (
     "identifier", "hazard_type", "event", "level", "status", "onset", "expires", "area_desc",
     "area_region_codes", "area_shapes", "description", "instruction", "sender_name", "version",
-    "issued_at", "ended_at",
+    "issued_at", "ended_at", "event_en", "description_en", "instruction_en",
 )  # fmt: skip
 DRAFT_PREFIX: Final = "draft:"
 
@@ -67,6 +67,19 @@ def _check_area(
     return codes
 
 
+def _english(
+    chinese: str | None, english: str | None, template_zh: str, template_en: str | None
+) -> str | None:
+    """Return a field's English: as given, else the template's if the Chinese is the template's.
+
+    A Chinese text the author wrote is not what the template's English says: such a field has
+    no English until the author writes one (the CAP message then has no en block).
+    """
+    if english:
+        return english
+    return template_en if chinese in (None, "", template_zh) else None
+
+
 def create_draft(
     session: Session, *, actor: Actor, data: WarningDraft, settings: Settings
 ) -> EarlyWarning:
@@ -84,13 +97,16 @@ def create_draft(
     warning = EarlyWarning(
         id=warning_id, identifier=f"{DRAFT_PREFIX}{warning_id}", hazard_type=data.hazard_type,
         duty_type=template.duty_type.value, event=data.event or template.event,
-        event_en=data.event_en or template.event_en, level=data.level,
+        event_en=_english(data.event, data.event_en, template.event, template.event_en),
+        level=data.level,
         status=WarningStatus.DRAFT.value, onset=data.onset, expires=data.expires,
         area_desc=data.area_desc, area_region_codes=codes, area_shapes=shapes,
         description=data.description or template.description,
         instruction=data.instruction or template.instruction,
-        description_en=data.description_en or template.description_en,
-        instruction_en=data.instruction_en or template.instruction_en,
+        description_en=_english(data.description, data.description_en, template.description,
+                                template.description_en),
+        instruction_en=_english(data.instruction, data.instruction_en, template.instruction,
+                                template.instruction_en),
         sender_name=data.sender_name or settings.cap_sender_name,
         sender_name_en=data.sender_name_en or settings.cap_sender_name_en,
         region_code=actor.region_code, region_path=actor.region_path, source="local",
@@ -118,13 +134,17 @@ def edit_draft(
     warning.area_shapes = shapes
     warning.hazard_type, warning.duty_type = data.hazard_type, template.duty_type.value
     warning.event = data.event or template.event
-    warning.event_en = data.event_en or template.event_en
+    warning.event_en = _english(data.event, data.event_en, template.event, template.event_en)
     warning.level, warning.onset, warning.expires = data.level, data.onset, data.expires
     warning.area_desc = data.area_desc
     warning.description = data.description or template.description
     warning.instruction = data.instruction or template.instruction
-    warning.description_en = data.description_en or template.description_en
-    warning.instruction_en = data.instruction_en or template.instruction_en
+    warning.description_en = _english(
+        data.description, data.description_en, template.description, template.description_en
+    )
+    warning.instruction_en = _english(
+        data.instruction, data.instruction_en, template.instruction, template.instruction_en
+    )
     if data.sender_name:
         warning.sender_name = data.sender_name
     session.flush()
@@ -206,10 +226,17 @@ def update_issued(
         warning.area_region_codes = _check_area(session, actor, codes, shapes)
         warning.area_shapes = shapes
         area_changed = True
-    for name in ("level", "expires", "area_desc", "description", "instruction"):
+    for name in ("level", "expires", "area_desc", "description", "instruction",
+                 "description_en", "instruction_en"):  # fmt: skip
         value = getattr(data, name)
         if value is not None:
             setattr(warning, name, value)
+    # The English of a changed Chinese text, unless given anew, no longer says the same: it is
+    # dropped, and the CAP Update carries the zh-CN block alone until English is written.
+    if data.description is not None and data.description_en is None:
+        warning.description_en = None
+    if data.instruction is not None and data.instruction_en is None:
+        warning.instruction_en = None
     if warning.expires is not None and warning.expires <= warning.onset:
         raise InvalidInput("expires must be after onset", field="expires")
     warning.version += 1

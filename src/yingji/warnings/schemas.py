@@ -106,6 +106,9 @@ class WarningUpdate(BaseModel):
     shapes: list[Shape] | None = Field(default=None, max_length=20)
     description: str | None = Field(default=None, min_length=1, max_length=4000)
     instruction: str | None = Field(default=None, min_length=1, max_length=4000)
+    # A changed Chinese text without its English drops the old English (it no longer matches).
+    description_en: str | None = Field(default=None, min_length=1, max_length=4000)
+    instruction_en: str | None = Field(default=None, min_length=1, max_length=4000)
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -252,9 +252,9 @@ def _update(values: Mapping[str, Any], current: Mapping[str, Any]) -> WarningUpd
         changes["level"] = values["level"] or None
     if values["expires"] != current["expires"]:
         changes["expires"] = views.parse_local_time(values["expires"], "expires")
-    for name in ("area_desc", "description", "instruction"):
-        if values[name].strip() != current[name]:
-            changes[name] = values[name].strip()
+    for name in ("area_desc", "description", "instruction", "description_en", "instruction_en"):
+        if values[name].strip() != (current[name] or ""):
+            changes[name] = values[name].strip() or None
     shapes = views.parse_shapes(values["shapes"])
     before = [_closed(s) for s in views.parse_shapes(current["shapes"])]
     drawn = [_closed(s) for s in shapes] != before

@@ -108,7 +108,7 @@ DRAFT_FIELDS: Final = (
 )  # fmt: skip
 UPDATE_FIELDS: Final = (
     "level", "expires", "area_desc", "region_codes", "shapes", "description", "instruction",
-    "note",
+    "description_en", "instruction_en", "note",
 )  # fmt: skip
 TEXT_LIMITS: Final[dict[str, int]] = {
     "area_desc": 200, "description": 4000, "instruction": 4000, "event_en": 100,
