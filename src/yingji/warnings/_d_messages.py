@@ -79,6 +79,16 @@ class Recipient:
     must_acknowledge: bool
     token_nonce: str
     reply_code: str
+    # A superior called because someone did not answer (未叫应): who that was.
+    on_behalf_of: str | None = None
+
+
+# The lead of a superior's delivery: why they are asked (the silent person's title and name).
+_ESCALATED: Final = {
+    "zh": "【未叫应】{who}未在时限内确认此预警，请您督促落实并确认。",
+    "en": "[No answer] {who} has not acknowledged this warning in time: please follow up and "
+    "acknowledge.",
+}
 
 
 def _short(text: str, limit: int) -> str:
@@ -161,6 +171,9 @@ def build_delivery(
     code = recipient.reply_code if asks and channel is ChannelName.SMS else None
     subject, text = _texts(warning, channel, language, purpose, code is not None,
                            link is not None, zone)  # fmt: skip
+    if purpose == "ask" and recipient.on_behalf_of:
+        lead = _ESCALATED[language].format(who=recipient.on_behalf_of)
+        text = lead + ("\n" if channel is not ChannelName.SMS else "") + text
     if code is not None:
         subject, text = subject.replace(CODE_MARK, code), text.replace(CODE_MARK, code)
     if link is not None:

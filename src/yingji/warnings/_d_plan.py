@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,13 +114,25 @@ def facts_of(warning: EarlyWarning) -> WarningFacts:
     )  # fmt: skip
 
 
-def recipient_of(row: Any) -> Recipient:
+def recipient_of(row: Any, on_behalf_of: str | None = None) -> Recipient:
     """Return the recipient of a target row (a claimed row or a target)."""
     return Recipient(
         id=row.id, user_id=row.user_id, mobile=row.mobile, email=row.email,
         language=row.language, must_acknowledge=row.must_acknowledge,
-        token_nonce=row.token_nonce, reply_code=row.reply_code,
+        token_nonce=row.token_nonce, reply_code=row.reply_code, on_behalf_of=on_behalf_of,
     )  # fmt: skip
+
+
+def silent_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Return who each of some targets is, as a superior's message names them (title, name)."""
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[uuid.UUID, str] = {}
+    for part in chunks(wanted):
+        for target_id, title, name in session.execute(
+            select(T.id, T.title, T.name).where(T.id.in_(part))
+        ):
+            found[target_id] = f"{title or ''}{name}"
+    return found
 
 
 def claim(session: Session, *, now: datetime, limit: int) -> list[TargetRow]:
@@ -196,6 +208,7 @@ class _Pass:
         self.updates: list[tuple[Any, ...]] = []
         self.silent: dict[uuid.UUID, list[Silent]] = defaultdict(list)
         self.result = Planned()
+        self.origins: dict[uuid.UUID, str] = {}  # silent targets superiors are called for
 
     def attempt(self, row: TargetRow, cycle: int, step: int, channel: ChannelName,
                 purpose: Purpose) -> None:  # fmt: skip
@@ -212,7 +225,8 @@ class _Pass:
             self.result.in_app += 1
             return
         delivery = build_delivery(
-            delivery_id=attempt_id, channel=channel, recipient=recipient_of(row),
+            delivery_id=attempt_id, channel=channel,
+            recipient=recipient_of(row, self.origins.get(row.escalated_from_id)),
             warning=self.facts[row.warning_id], purpose=purpose, key=self.ctx.key,
             base_url=self.ctx.base_url,
         )  # fmt: skip
@@ -300,6 +314,7 @@ def plan_due(session: Session, *, ctx: Context, now: datetime, limit: int) -> Pl
         w.id: w for w in session.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(ids)))
     }
     p = _Pass(ctx, now, warnings)
+    p.origins = silent_names(session, (r.escalated_from_id for r in rows))
     p.result.claimed = len(rows)
     ended = {WarningStatus.LIFTED.value, WarningStatus.CANCELLED.value}
     notice_rows = [r for r in rows if warnings[r.warning_id].status in ended]

@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from yingji.warnings._d_bulk import Encoder
 from yingji.warnings._d_messages import Purpose, build_delivery
 from yingji.warnings._d_people import chunks
-from yingji.warnings._d_plan import SENDING, Context, Outgoing, facts_of, recipient_of
+from yingji.warnings._d_plan import (
+    SENDING,
+    Context,
+    Outgoing,
+    facts_of,
+    recipient_of,
+    silent_names,
+)
 from yingji.warnings._ladder import NOTICE_CYCLE
 from yingji.warnings.channels import (
     Channel,
@@ -135,7 +142,7 @@ def claim_stale(
         select(
             DeliveryAttempt.id.label("attempt_id"), DeliveryAttempt.channel,
             DeliveryAttempt.cycle, T.id, T.warning_id, T.user_id, T.mobile, T.email,
-            T.language, T.must_acknowledge, T.token_nonce, T.reply_code,
+            T.language, T.must_acknowledge, T.token_nonce, T.reply_code, T.escalated_from_id,
         )
         .join(T, T.id == DeliveryAttempt.target_id)
         .where(DeliveryAttempt.status == SENDING, DeliveryAttempt.updated_at < now - resend_after)
@@ -159,6 +166,7 @@ def claim_stale(
             select(EarlyWarning).where(EarlyWarning.id.in_({r.warning_id for r in rows}))
         )
     }
+    origins = silent_names(session, (r.escalated_from_id for r in rows))
     out: list[Outgoing] = []
     for row in rows:
         purpose: Purpose = "ask" if row.must_acknowledge else "tell"
@@ -166,8 +174,8 @@ def claim_stale(
             purpose = "notice"
         delivery = build_delivery(
             delivery_id=row.attempt_id, channel=ChannelName(row.channel),
-            recipient=recipient_of(row), warning=warnings[row.warning_id], purpose=purpose,
-            key=ctx.key, base_url=ctx.base_url,
+            recipient=recipient_of(row, origins.get(row.escalated_from_id)),
+            warning=warnings[row.warning_id], purpose=purpose, key=ctx.key, base_url=ctx.base_url,
         )  # fmt: skip
         out.append(Outgoing(row.attempt_id, row.warning_id, purpose, delivery))
     log.warning("re-sending %d attempts left %r (crash or timeout)", len(out), SENDING)

@@ -29,7 +29,7 @@ from yingji.regions import service as regions
 from yingji.warnings._authoring import get_warning
 from yingji.warnings._d_messages import build_delivery
 from yingji.warnings._d_people import chunks
-from yingji.warnings._d_plan import facts_of, recipient_of
+from yingji.warnings._d_plan import facts_of, recipient_of, silent_names
 from yingji.warnings._feedback import latest_reports
 from yingji.warnings._tokens import key_of
 from yingji.warnings.channels import ChannelName, InAppNotification, build_inapp_notification
@@ -198,6 +198,7 @@ def inbox(session: Session, *, actor: Actor, settings: Settings) -> list[InboxIt
         for w in session.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(warning_ids)))
     }
     key = key_of(settings)
+    origins = silent_names(session, (targets[i].escalated_from_id for i in latest))
     items: list[InboxItem] = []
     for target_id, attempt in latest.items():
         target = targets[target_id]
@@ -205,7 +206,10 @@ def inbox(session: Session, *, actor: Actor, settings: Settings) -> list[InboxIt
         if facts is None:  # pragma: no cover - a foreign key
             continue
         delivery = build_delivery(
-            delivery_id=attempt.id, channel=ChannelName.INAPP, recipient=recipient_of(target),
+            delivery_id=attempt.id, channel=ChannelName.INAPP,
+            recipient=recipient_of(
+                target, origins.get(target.escalated_from_id) if target.escalated_from_id else None
+            ),
             warning=facts, purpose="ask", key=key, base_url=settings.public_base_url,
         )  # fmt: skip
         items.append(

@@ -129,6 +129,12 @@ def test_the_ladder_runs_in_order_then_the_silent_escalate_up_to_the_limit(
 
     dispatcher.run_pass(seconds(window))  # the town's ladder starts
     assert attempts(session, targets(session)["街道"]) == [(0, 1, "sms", "sent")]
+    # The superior is told why they are asked: who did not answer (未叫应).
+    *earlier, to_town = channels[ChannelName.SMS].sent
+    assert to_town.recipient == targets(session)["街道"].mobile
+    assert to_town.text.startswith("【未叫应】") and "村A未在时限内确认" in to_town.text
+    assert to_town.reply_code and to_town.reply_code in to_town.text  # and can still answer
+    assert not any("未叫应" in m.text for m in earlier)  # the silent person is asked as before
     dispatcher.run_pass(seconds(2 * window))  # the town is silent: the county is called
     dispatcher.run_pass(seconds(2 * window))
     dispatcher.run_pass(seconds(3 * window))  # the county is silent: the limit (2) is reached
