@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -102,12 +103,17 @@ class WarningTarget(Base):
     __table_args__ = (
         UniqueConstraint("warning_id", "person_key", name="uq_warning_target"),
         # The ladder's queue: due targets in time order.
+        # (A warning's targets are found through uq_warning_target, whose prefix is warning_id:
+        # a (warning_id, status) index cost a 100,000-person fan-out 0.3 s for nothing more.)
         Index("ix_warning_targets_due", "next_action_at"),
-        Index("ix_warning_targets_warning_status", "warning_id", "status"),
-        # An SMS reply names its target by phone and code; the inbox lists a user's targets.
+        # An SMS reply names its target by phone and code; the inbox lists a user's targets
+        # (nine in ten targets have no account: those are left out of the index).
         Index("ix_warning_targets_mobile", "mobile", "reply_code"),
-        Index("ix_warning_targets_user", "user_id"),
-    )
+        Index(
+            "ix_warning_targets_user", "user_id",
+            sqlite_where=text("user_id IS NOT NULL"), postgresql_where=text("user_id IS NOT NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     warning_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"))
