@@ -25,9 +25,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 from yingji.core.errors import IllegalTransition
+
+S = TypeVar("S", bound=StrEnum)
+A = TypeVar("A", bound=StrEnum)
 
 ENTITY: Final = "warning"
 TARGET_ENTITY: Final = "warning_target"
@@ -79,15 +82,21 @@ def allowed_actions(status: WarningStatus) -> list[WarningAction]:
     return [action for (state, action) in TRANSITIONS if state is status]
 
 
-def next_status(status: WarningStatus, action: WarningAction) -> WarningStatus:
-    """Return the status after an action, or raise IllegalTransition (409) naming the allowed."""
-    target = TRANSITIONS.get((status, action))
+def _next(table: Mapping[tuple[S, A], S], entity: str, status: S, action: A) -> S:
+    """Return the state a transition table gives, or raise IllegalTransition (409) naming the
+    actions the state allows."""
+    target = table.get((status, action))
     if target is None:
-        error = IllegalTransition(entity=ENTITY, current=status.value, target=action.value)
+        error = IllegalTransition(entity=entity, current=status.value, target=action.value)
         error.details["action"] = action.value
-        error.details["allowed"] = [a.value for a in allowed_actions(status)]
+        error.details["allowed"] = [a.value for (state, a) in table if state is status]
         raise error
     return target
+
+
+def next_status(status: WarningStatus, action: WarningAction) -> WarningStatus:
+    """Return the status after an action, or raise IllegalTransition (409) naming the allowed."""
+    return _next(TRANSITIONS, ENTITY, status, action)
 
 
 class TargetStatus(StrEnum):
@@ -130,9 +139,4 @@ TARGET_TRANSITIONS: Final[Mapping[tuple[TargetStatus, TargetAction], TargetStatu
 
 def next_target_status(status: TargetStatus, action: TargetAction) -> TargetStatus:
     """Return a target's status after an action, or raise IllegalTransition (409)."""
-    target = TARGET_TRANSITIONS.get((status, action))
-    if target is None:
-        error = IllegalTransition(entity=TARGET_ENTITY, current=status.value, target=action.value)
-        error.details["allowed"] = [a.value for (state, a) in TARGET_TRANSITIONS if state is status]
-        raise error
-    return target
+    return _next(TARGET_TRANSITIONS, TARGET_ENTITY, status, action)

@@ -10,7 +10,7 @@ field marked.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -160,21 +160,46 @@ def create(request: Request, uow: UoW, web_user: PageUser, form: PostedForm) -> 
     if not csrf_ok(web_user, form):
         return error_page(request, session, web_user, 403, EXPIRED)
     values = _posted(form)
+
+    def write() -> uuid.UUID:
+        data = _draft(values)
+        created = service.create_draft(session, actor=web_user.actor, data=data,
+                                       settings=_settings(request))  # fmt: skip
+        return created.id
+
+    return _save(request, uow, web_user, write, mode="new", values=values,
+                 action=f"{PAGE}/new", fields=views.DRAFT_FIELDS, done="created")  # fmt: skip
+
+
+def _save(
+    request: Request,
+    uow: UoW,
+    web_user: WebUser,
+    write: Callable[[], uuid.UUID],
+    *,
+    mode: str,
+    values: Mapping[str, Any],
+    action: str,
+    fields: tuple[str, ...],
+    done: str,
+    warning: views.WarningRow | None = None,
+) -> Response:
+    """Run a form's write: refuse what the role may not do, show bad input next to its fields,
+    else commit and show the warning."""
+    session = uow.session
     try:
-        warning = service.create_draft(
-            session, actor=web_user.actor, data=_draft(values), settings=_settings(request)
-        )
+        warning_id = write()
     except Forbidden as exc:
         session.rollback()
         return refuse(request, session, web_user, exc)
     except (ValidationError, DomainError) as exc:
         session.rollback()
         return _form_page(
-            request, session, web_user, mode="new", values=values, action=f"{PAGE}/new",
-            problem=views.form_problem(exc, views.DRAFT_FIELDS),
+            request, session, web_user, mode=mode, values=values, action=action,
+            warning=warning, problem=views.form_problem(exc, fields),
         )  # fmt: skip
     uow.commit()
-    return RedirectResponse(f"{PAGE}/{warning.id}?done=created", status_code=303)
+    return RedirectResponse(f"{PAGE}/{warning_id}?done={done}", status_code=303)
 
 
 def _own(session: Session, web_user: WebUser, raw: str, permission: Permission) -> Any:
@@ -218,21 +243,15 @@ def edit(
     except DomainError as exc:
         return refuse(request, session, web_user, exc)
     values = _posted(form)
-    try:
+
+    def write() -> uuid.UUID:
         service.edit_draft(session, actor=web_user.actor, warning_id=warning.id,
                            data=_draft(values))  # fmt: skip
-    except Forbidden as exc:
-        session.rollback()
-        return refuse(request, session, web_user, exc)
-    except (ValidationError, DomainError) as exc:
-        session.rollback()
-        return _form_page(
-            request, session, web_user, mode="edit", values=values,
-            action=f"{PAGE}/{warning.id}/edit", warning=warning,
-            problem=views.form_problem(exc, views.DRAFT_FIELDS),
-        )  # fmt: skip
-    uow.commit()
-    return RedirectResponse(f"{PAGE}/{warning.id}?done=edited", status_code=303)
+        return warning.id  # type: ignore[no-any-return]
+
+    return _save(request, uow, web_user, write, mode="edit", values=values,
+                 action=f"{PAGE}/{warning.id}/edit", fields=views.DRAFT_FIELDS, done="edited",
+                 warning=warning)  # fmt: skip
 
 
 def _closed(shape: Any) -> Any:
@@ -294,19 +313,13 @@ def update(
     except DomainError as exc:
         return refuse(request, session, web_user, exc)
     values = {**views.draft_values(warning), **_posted(form)}
-    try:
+
+    def write() -> uuid.UUID:
         data = _update(values, views.draft_values(warning))
         service.update_issued(session, actor=web_user.actor, warning_id=warning.id, data=data,
                               settings=_settings(request))  # fmt: skip
-    except Forbidden as exc:
-        session.rollback()
-        return refuse(request, session, web_user, exc)
-    except (ValidationError, DomainError) as exc:
-        session.rollback()
-        return _form_page(
-            request, session, web_user, mode="update", values=values,
-            action=f"{PAGE}/{warning.id}/update", warning=warning,
-            problem=views.form_problem(exc, views.UPDATE_FIELDS),
-        )  # fmt: skip
-    uow.commit()
-    return RedirectResponse(f"{PAGE}/{warning.id}?done=update", status_code=303)
+        return warning.id  # type: ignore[no-any-return]
+
+    return _save(request, uow, web_user, write, mode="update", values=values,
+                 action=f"{PAGE}/{warning.id}/update", fields=views.UPDATE_FIELDS, done="update",
+                 warning=warning)  # fmt: skip
