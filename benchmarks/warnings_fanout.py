@@ -10,7 +10,9 @@ receives) and, for the acknowledgements, the platform's API server (uvicorn).
 
 a. **Fan-out**: a polygon drawn over the county resolves (regions, responsible persons on duty,
    user accounts) to 100,000 targets, written with their ladders: ``_dispatch.start_targets``
-   and the commit, timed.
+   and the commit, timed; ``--fanouts`` times (default 3), each a new warning after the last
+   one ended, the database settled (vacuum, statistics, checkpoint) before each; every run
+   is reported, and the target must hold for the slowest.
 b. **Timers**: those 100,000 targets stay pending, their ladders done for the round (only the
    deadline left), deadlines spread evenly over ``--spread`` seconds starting 15 s ahead, the
    dispatcher running. A poller counts escalated targets every 50 ms; escalations follow the
@@ -416,16 +418,54 @@ def seed(engine: Engine, persons: int, towns: int = 50, villages: int = 2000) ->
         ):
             for start in range(0, len(rows), 10_000):
                 conn.execute(insert(table), rows[start : start + 10_000])
-    # Planner statistics, as autovacuum (or SQLite's optimize) keeps them on a live database:
-    # without them PostgreSQL plans the subtree join for an empty table.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE")
+    settle(engine)
     return {
         "regions": len(regions),
         "persons": len(people),
         "users": len(users),
         "grids": len(grids),
         "villages": per_village,
+    }
+
+
+def settle(engine: Engine) -> None:
+    """Bring the database to the steady state of a live one after a bulk load.
+
+    Planner statistics, as autovacuum (or SQLite's optimize) keeps them: without them
+    PostgreSQL plans the subtree join for an empty table. On PostgreSQL also the vacuum and
+    checkpoint the load would trigger anyway, so they do not run during what is measured.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("VACUUM ANALYZE")
+            conn.exec_driver_sql("CHECKPOINT")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def phase_fanout(
+    engine: Engine, drawn: dict[str, Any], runs: int
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """Fan a warning over the county out ``runs`` times; keep the last warning's targets."""
+    seconds: list[float] = []
+    counts: list[int] = []
+    warning_id = new_warning(engine, codes=[], shapes=[drawn])
+    for run in range(runs):
+        if run:  # the previous run's warning ends; the database settles as between warnings
+            end_warning(engine, warning_id)
+            settle(engine)
+            warning_id = new_warning(engine, codes=[], shapes=[drawn])
+        count, took = start(engine, warning_id)
+        counts.append(count)
+        seconds.append(round(took, 3))
+    ordered = sorted(seconds)
+    return warning_id, {
+        "targets": counts[-1],
+        "runs_seconds": seconds,
+        "median_seconds": ordered[len(ordered) // 2],
+        "max_seconds": ordered[-1],
+        "meets_target": ordered[-1] < 2.0 and min(counts) == max(counts),
     }
 
 
@@ -828,13 +868,8 @@ def run(backend: str, args: argparse.Namespace, log: Path) -> dict[str, Any]:
                     [x0 + 0.01, y1 - 0.01],
                 ],
             }
-            w1 = new_warning(engine, codes=[], shapes=[drawn])
-            count, seconds = start(engine, w1)
-            result["a_fanout"] = {
-                "targets": count,
-                "seconds": round(seconds, 3),
-                "meets_target": seconds < 2.0 and count >= args.persons,
-            }
+            w1, result["a_fanout"] = phase_fanout(engine, drawn, args.fanouts)
+            result["a_fanout"]["meets_target"] &= result["a_fanout"]["targets"] >= args.persons
             result["b_timers"] = phase_timers(engine, w1, args.spread, dispatchers)
             end_warning(engine, w1)
             w2, result["c_deliveries"] = phase_deliveries(
@@ -860,6 +895,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--fanouts", type=int, default=3, help="fan-outs timed in phase a")
     parser.add_argument("--spread", type=float, default=60.0)
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--crash", type=int, default=20_000)

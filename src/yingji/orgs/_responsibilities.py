@@ -198,11 +198,14 @@ def responsible_rows(
     region_codes: Iterable[str] = (),
     within: Iterable[str] = (),
     on: date | None = None,
+    by_person: bool = False,
 ) -> list[ResponsibleRow]:
     """Return ``responsible_persons``' rows as plain tuples, of exact regions or of subtrees.
 
     ``region_codes`` matches regions exactly; ``within`` (region paths) matches every region
     of those subtrees, with no list of codes to send: a county's warning covers 25,000 grids.
+    ``by_person``: ordered by person (then region, primary first) rather than by region, so a
+    person's rows are adjacent and persons come in identifier order (a cheaper sort, too).
     """
     codes = sorted(set(region_codes))
     roots = sorted(set(within))
@@ -238,7 +241,16 @@ def responsible_rows(
                 or_(Responsibility.ends_on.is_(None), Responsibility.ends_on >= day),
             )
             .order_by(
-                Responsibility.region_code, Responsibility.is_primary.desc(), Person.name, Person.id
+                *(
+                    (Person.id, Responsibility.region_code, Responsibility.is_primary.desc())
+                    if by_person
+                    else (
+                        Responsibility.region_code,
+                        Responsibility.is_primary.desc(),
+                        Person.name,
+                        Person.id,
+                    )
+                )
             )
         )
         .all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import shapely
@@ -342,11 +342,29 @@ def covered_regions(
     nothing finer is known of where such a region lies. Unknown codes raise NotFound naming
     the code. Ordered by path.
     """
+    return [
+        CoveredRegion.model_construct(code=code, name=name, level=level, path=path)
+        for code, name, level, path in _covered(session, region_codes, geometry)
+    ]
+
+
+def covered_paths(
+    session: Session, *, region_codes: Iterable[str] = (), geometry: Any | None = None
+) -> dict[str, str]:
+    """Return the path of every region an area covers, by code (``covered_regions``' regions).
+
+    The lean form for a county's fan-out: tens of thousands of grids, no objects.
+    """
+    return {code: path for code, _, _, path in _covered(session, region_codes, geometry)}
+
+
+def _covered(
+    session: Session, region_codes: Iterable[str], geometry: Any | None
+) -> Iterator[tuple[str, str, str, str]]:
+    """Yield (code, name, level, path) of the regions an area covers, by path."""
     chosen = sorted({spatial.path_of(session, code) for code in set(region_codes)})
     hit = set(spatial.intersecting_paths(session, geometry)) if geometry is not None else set()
-    roots = _outermost([*chosen, *hit])
-    found: list[CoveredRegion] = []
-    for root in roots:
+    for root in _outermost([*chosen, *hit]):
         low, high = prefix_range(root)
         # Columns, not entities: a county's subtree is tens of thousands of grids.
         subtree = session.execute(
@@ -354,19 +372,22 @@ def covered_regions(
             .where(Region.path >= low, Region.path < high)
             .order_by(Region.path)
         ).all()
+        if root in chosen or any(root.startswith(c) for c in chosen):
+            for code, name, level, path, _ in subtree:
+                yield code, name, level, path
+            continue
         shaped = {path for _, _, _, path, min_lon in subtree if min_lon is not None}
-        whole = root in chosen or any(root.startswith(c) for c in chosen)
+        nearest: dict[str, bool] = {}  # parent path → its nearest shaped ancestor was hit
         for code, name, level, path, min_lon in subtree:
-            if (
-                whole
-                or path in hit
-                or any(path.startswith(c) for c in chosen)
-                or (min_lon is None and _nearest_shaped(path, shaped) in hit)
-            ):
-                found.append(CoveredRegion.model_construct(
-                    code=code, name=name, level=level, path=path
-                ))  # fmt: skip
-    return found
+            if min_lon is not None:
+                covered = path in hit
+            else:  # grids share their parent: look its nearest shaped ancestor up once
+                parent = path[: path.rindex("/", 0, -1) + 1]
+                if parent not in nearest:
+                    nearest[parent] = _nearest_shaped(path, shaped) in hit
+                covered = nearest[parent]
+            if covered or any(path.startswith(c) for c in chosen):
+                yield code, name, level, path
 
 
 def _outermost(paths: Iterable[str]) -> list[str]:

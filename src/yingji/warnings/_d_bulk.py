@@ -10,9 +10,10 @@ PostgreSQL, one ``executemany`` on SQLite. The tests read every such row back th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence, Sized
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Final, cast
 
 from sqlalchemy import (
@@ -116,16 +117,17 @@ class Encoder:
                 fields.append(str(value))
         return "\t".join(fields) + "\n"
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert rows (values in ``columns`` order)."""
-        if not rows:
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert rows (values in ``columns`` order), consuming them as they are written."""
+        if isinstance(rows, Sized) and not len(rows):
             return
         names = ", ".join(columns)
         if self.postgresql:
             types = binary_types(table, tuple(columns))
             if types is not None:
                 # Binary COPY: psycopg's C dumpers encode the values, three times faster
-                # than building the text lines here.
+                # than building the text lines here. Rows go out in 32 KiB messages as they
+                # are written: the server stores while the next rows are built.
                 with (
                     self.raw.cursor() as cursor,
                     cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
@@ -138,15 +140,16 @@ class Encoder:
                 self.raw.cursor() as cursor,
                 cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
             ):
-                for start in range(0, len(rows), 5000):
-                    copy.write("".join(self.copy_line(r) for r in rows[start : start + 5000]))
+                pending = iter(rows)
+                while part := list(islice(pending, 5000)):
+                    copy.write("".join(self.copy_line(r) for r in part))
             return
         marks = ", ".join("?" * len(columns))
         cursor = self.raw.cursor()
         try:
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                [self.sqlite_row(r) for r in rows],
+                (self.sqlite_row(r) for r in rows),
             )
         finally:
             cursor.close()

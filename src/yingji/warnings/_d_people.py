@@ -3,7 +3,7 @@
 The area is the warning's chosen region codes (each with its subtree) and drawn shapes
 (polygons; circles as geodesic polygons, ``_cap_export.area_geometry``: 72 great-circle
 offsets on the mean-radius sphere, within 0.5 % of the WGS-84 distance), resolved by
-``regions.service.covered_regions``. The persons are the 包保责任人 on duty today for the
+``regions.service.covered_paths``. The persons are the 包保责任人 on duty today for the
 warning's duty type or the general duty (``orgs.service.responsible_persons``), one candidate
 per person: a person assigned to several covered regions is placed in the deepest (the one
 nearest the danger), the warning's own duty before the general one, primary before deputy.
@@ -72,10 +72,7 @@ def duties_of(warning: EarlyWarning) -> list[DutyType]:
 def covered(session: Session, warning: EarlyWarning) -> dict[str, str]:
     """Return the regions (code → path) a warning's area covers."""
     geometry = area_geometry(warning.area_shapes) if warning.area_shapes else None
-    found = regions.covered_regions(
-        session, region_codes=warning.area_region_codes, geometry=geometry
-    )
-    return {r.code: r.path for r in found}
+    return regions.covered_paths(session, region_codes=warning.area_region_codes, geometry=geometry)
 
 
 def language_of(user_language: str | None) -> str:
@@ -86,16 +83,20 @@ def language_of(user_language: str | None) -> str:
 def responsible(
     session: Session, *, paths: dict[str, str], duties: Sequence[DutyType], area: bool = False
 ) -> list[ResponsibleRow]:
-    """Return the responsible persons of regions (code → path), one per person, best first.
+    """Return the responsible persons of regions (code → path), one per person.
 
     ``area``: the regions are a warning's area, whole subtrees but for the edges of drawn
     shapes; many of them are then selected by subtree rather than listed (not so for the
-    scattered superiors of escalation, whose subtrees hold everyone below them).
+    scattered superiors of escalation, whose subtrees hold everyone below them), and the
+    persons come in identifier order. Otherwise by region, primary first, then by name.
     """
     rows: list[ResponsibleRow] = []
-    if area and len(paths) > SUBTREE_QUERY:
+    in_order = area and len(paths) > SUBTREE_QUERY
+    if in_order:
         # A county's grids: select its subtrees by path, keep the regions asked for.
-        found = orgs.responsible_rows(session, within=outermost(paths.values()), duty_type=duties)
+        found = orgs.responsible_rows(
+            session, within=outermost(paths.values()), duty_type=duties, by_person=True
+        )
         rows = [row for row in found if row.region_code in paths]
     else:
         for part in chunks(sorted(paths)):
@@ -110,7 +111,9 @@ def responsible(
         current = best.setdefault(row.person_id, row)
         if current is not row and rank(row) > rank(current):
             best[row.person_id] = row
-    return list(best.values())
+    if in_order or not area:  # first seen, first kept: the query's order
+        return list(best.values())
+    return sorted(best.values(), key=lambda row: row.person_id)
 
 
 def users_of(
@@ -140,6 +143,23 @@ def users_of(
     return found
 
 
+def person_candidate(
+    person: ResponsibleRow,
+    *,
+    paths: dict[str, str],
+    users: dict[uuid.UUID, tuple[uuid.UUID, str]],
+    kind: TargetKind,
+) -> Candidate:
+    """Return the candidate of a responsible person, linked to their user account if any."""
+    user = users.get(person.person_id)
+    return Candidate(
+        str(person.person_id), person.name, kind, person.region_code,
+        paths[person.region_code], True, person.person_id, None,
+        user[0] if user else None, person.mobile or None, None,
+        language_of(user[1]) if user else "zh", person.title,
+    )  # fmt: skip
+
+
 def person_candidates(
     session: Session,
     persons: Sequence[ResponsibleRow],
@@ -149,18 +169,7 @@ def person_candidates(
 ) -> list[Candidate]:
     """Return the candidates of responsible persons, linked to their user accounts."""
     users = users_of(session, (p.person_id for p in persons))
-    out: list[Candidate] = []
-    for person in persons:
-        user = users.get(person.person_id)
-        out.append(
-            Candidate(
-                str(person.person_id), person.name, kind, person.region_code,
-                paths[person.region_code], True, person.person_id, None,
-                user[0] if user else None, person.mobile or None, None,
-                language_of(user[1]) if user else "zh", person.title,
-            )
-        )  # fmt: skip
-    return out
+    return [person_candidate(p, paths=paths, users=users, kind=kind) for p in persons]
 
 
 def outermost(paths: Iterable[str]) -> list[str]:
@@ -203,11 +212,40 @@ def subscribers(session: Session, warning: EarlyWarning, paths: dict[str, str]) 
     return out
 
 
-def candidates(session: Session, warning: EarlyWarning) -> list[Candidate]:
+@dataclass(slots=True)
+class Reach:
+    """Everyone a warning's area reaches, in key order: responsible persons, then subscribers.
+
+    The persons' candidates are made as they are iterated: a county's 100,000 go to the
+    database as they are made, rather than all being held first.
+    """
+
+    persons: list[ResponsibleRow]  # one row each, in identifier order (= key order)
+    paths: dict[str, str]
+    users: dict[uuid.UUID, tuple[uuid.UUID, str]]
+    public: list[Candidate]  # in key order ("sub:…" sorts after every identifier)
+
+    def __len__(self) -> int:
+        return len(self.persons) + len(self.public)
+
+    def __iter__(self) -> Iterator[Candidate]:
+        paths, users, kind = self.paths, self.users, TargetKind.RESPONSIBLE
+        for person in self.persons:
+            yield person_candidate(person, paths=paths, users=users, kind=kind)
+        yield from self.public
+
+    @property
+    def askers(self) -> int:
+        """Return how many must answer (the responsible persons)."""
+        return len(self.persons)
+
+
+def candidates(session: Session, warning: EarlyWarning) -> Reach:
     """Return everyone a warning's area reaches: responsible persons, then subscribers."""
     paths = covered(session, warning)
     if not paths:
-        return []
+        return Reach([], {}, {}, [])
     persons = responsible(session, paths=paths, duties=duties_of(warning), area=True)
-    found = person_candidates(session, persons, paths=paths, kind=TargetKind.RESPONSIBLE)
-    return found + subscribers(session, warning, paths)
+    users = users_of(session, (p.person_id for p in persons))
+    public = sorted(subscribers(session, warning, paths), key=lambda c: c.person_key)
+    return Reach(persons, paths, users, public)

@@ -1,36 +1,39 @@
 """Targets written in bulk: ids, nonces and reply codes drawn at once, then COPY or executemany.
 
 100,000 targets must be written in well under two seconds, so rows are plain tuples in table
-column order, encoded here as the column types would encode them: PostgreSQL receives them as
-``COPY … FROM STDIN`` text on the session's own connection (same transaction), SQLite through
-one ``executemany`` of the driver (SQLAlchemy's per-value bind processing alone took 5 s for
-100,000 rows). The ORM does not see the rows: callers that need objects select them after.
+column order, encoded as the column types would encode them (``_d_bulk.Encoder``): PostgreSQL
+receives them by binary ``COPY … FROM STDIN`` on the session's own connection (same
+transaction), SQLite through one ``executemany`` of the driver (SQLAlchemy's per-value bind
+processing alone took 5 s for 100,000 rows). Rows are built as the COPY consumes them, so the
+server stores the first while the rest are being built (the two run on different cores). The
+ORM does not see the rows: callers that need objects select them after.
 
 Reply codes are digits, as short as the number of codes in use allows (four digits up to 500
 open targets, one more digit per tenfold): unique among the warning's open targets and, per
-mobile, distinct from the codes of that phone's open targets of other warnings, so a reply
-"1234" from a phone names one target.
+mobile, distinct from the codes of that phone's open targets of other warnings in force, so a
+reply "1234" from a phone names one target. They ascend in key order, as the ids do: a
+fan-out's entries are appended to each of its indexes rather than scattered through them.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yingji.warnings._d_bulk import Encoder
 from yingji.warnings._d_people import Candidate
 from yingji.warnings._tokens import new_nonces
-from yingji.warnings.models import WarningTarget
+from yingji.warnings.models import EarlyWarning, WarningTarget
 from yingji.warnings.schemas import TargetKind
-from yingji.warnings.states import TargetStatus
+from yingji.warnings.states import TargetStatus, WarningStatus
 
 OPEN: Final = (TargetStatus.PENDING.value, TargetStatus.ESCALATED.value)
 MIN_CODE_DIGITS: Final = 4
@@ -38,12 +41,12 @@ CODE_SPACE_FACTOR: Final = 20  # codes drawn from a space 20× the codes in use
 BIG_INSERT: Final = 10_000
 SQLITE_CACHE_KIB: Final = -131_072  # 128 MiB (negative: KiB, as SQLite's pragma takes it)
 
+# escalated_at, acknowledged_at and ack_channel are left out: NULL, the table's default.
 COLUMNS: Final = (
     "id", "warning_id", "person_key", "person_id", "subscription_id", "user_id", "name",
     "mobile", "email", "language", "kind", "region_code", "region_path", "title",
     "escalated_from_id", "must_acknowledge", "status", "step", "cycle", "next_action_at",
-    "deadline_at", "escalated_at", "acknowledged_at", "ack_channel", "token_nonce",
-    "reply_code", "created_at",
+    "deadline_at", "token_nonce", "reply_code", "created_at",
 )  # fmt: skip
 
 
@@ -58,12 +61,20 @@ def code_digits(in_use: int) -> int:
 def taken_codes(
     session: Session, *, warning_id: uuid.UUID
 ) -> tuple[set[str], set[tuple[str, str]]]:
-    """Return the reply codes of a warning's open targets, and (mobile, code) of other warnings'."""
+    """Return the reply codes of a warning's open targets, and (mobile, code) of other warnings'.
+
+    Only warnings in force have open targets (ending one closes them): their targets are read
+    through the (warning, code) index, however many targets past warnings left.
+    """
     own: set[str] = set()
     others: set[tuple[str, str]] = set()
     rows = session.execute(
-        select(WarningTarget.warning_id, WarningTarget.mobile, WarningTarget.reply_code).where(
-            WarningTarget.status.in_(OPEN), WarningTarget.must_acknowledge.is_(True)
+        select(WarningTarget.warning_id, WarningTarget.mobile, WarningTarget.reply_code)
+        .join(EarlyWarning, EarlyWarning.id == WarningTarget.warning_id)
+        .where(
+            EarlyWarning.status == WarningStatus.ISSUED.value,
+            WarningTarget.status.in_(OPEN),
+            WarningTarget.must_acknowledge.is_(True),
         )
     )
     for owner, mobile, code in rows:
@@ -74,33 +85,50 @@ def taken_codes(
     return own, others
 
 
+class CodePool:
+    """Fresh reply codes for one fan-out, handed out in ascending order, avoiding taken ones."""
+
+    def __init__(self, count: int, *, own: set[str], others: set[tuple[str, str]]) -> None:
+        digits = code_digits(len(own) + count)
+        self.low, self.high = 10 ** (digits - 1), 10**digits
+        # Not secrets (the phone is what authenticates a reply), only distinct: a seeded PRNG
+        # is a hundred times faster than drawing 100,000 codes from the OS. Equal lengths:
+        # the strings sort as the numbers do.
+        self.rng = np.random.default_rng(int.from_bytes(os.urandom(16)))
+        want = min(self.high - self.low, count + len(own) + 64) if count else 0
+        drawn = self.rng.choice(self.high - self.low, size=want, replace=False) + self.low
+        ascending: list[str] = np.sort(drawn).astype(str).tolist()
+        self.pool = iter([c for c in ascending if c not in own] if own else ascending)
+        self.used, self.others = set(own), others
+
+    def take(self, mobile: str | None) -> str:
+        """Return the next code for a phone; a rare clash is replaced by a random code."""
+        code = next(self.pool, None) or str(self.rng.integers(self.low, self.high))
+        while code in self.used or (mobile is not None and (mobile, code) in self.others):
+            code = str(self.rng.integers(self.low, self.high))
+        self.used.add(code)
+        return code
+
+
 def draw_codes(
     mobiles: Sequence[str | None], *, own: set[str], others: set[tuple[str, str]]
 ) -> list[str]:
-    """Return one fresh reply code per mobile (as many as given), avoiding the taken ones."""
-    count = len(mobiles)
-    if count == 0:
-        return []
-    digits = code_digits(len(own) + count)
-    low, high = 10 ** (digits - 1), 10**digits
-    # Not secrets (the phone is what authenticates a reply), only distinct: a seeded PRNG is
-    # a hundred times faster than drawing 100,000 codes from the OS.
-    rng = random.Random(os.urandom(16))
-    pool = iter(rng.sample(range(low, high), min(high - low, count + len(own) + 64)))
-    codes: list[str] = []
-    used = set(own)
-    for mobile in mobiles:
-        while True:
-            code = str(next(pool, None) or rng.randrange(low, high))
-            if code not in used and (mobile is None or (mobile, code) not in others):
-                break
-        used.add(code)
-        codes.append(code)
-    return codes
+    """Return one fresh reply code per mobile (as many as given), avoiding the taken ones.
+
+    The codes ascend in the order given (but for a rare clash, replaced by a random one), so
+    a fan-out's rows, in key order, are appended to the (warning, code) index.
+    """
+    pool = CodePool(len(mobiles), own=own, others=others)
+    return [pool.take(mobile) for mobile in mobiles]
 
 
 def new_ids(count: int) -> list[uuid.UUID]:
-    """Return ``count`` ascending time-ordered ids (RFC 9562 version 7), from one random draw.
+    """Return ``count`` ascending time-ordered ids (RFC 9562 version 7), from one random draw."""
+    return list(iter_ids(count))
+
+
+def iter_ids(count: int) -> Iterator[uuid.UUID]:
+    """Yield ``count`` ascending time-ordered ids (RFC 9562 version 7), from one random draw.
 
     Milliseconds since the epoch, then the id's place in the batch, then 42 random bits: a
     batch's ids are ascending, so its rows go to the end of the primary-key index rather
@@ -108,49 +136,59 @@ def new_ids(count: int) -> list[uuid.UUID]:
     """
     head = (time.time_ns() // 1_000_000) << 80 | 7 << 76 | 0b10 << 62
     raw = os.urandom(6 * count)
-    return [
-        uuid.UUID(int=head | (i >> 20 & 0xFFF) << 64 | (i & 0xFFFFF) << 42
-                  | int.from_bytes(raw[6 * i : 6 * i + 6]) >> 6)
-        for i in range(count)
-    ]  # fmt: skip
+    for i in range(count):
+        yield uuid.UUID(int=head | (i >> 20 & 0xFFF) << 64 | (i & 0xFFFFF) << 42
+                        | int.from_bytes(raw[6 * i : 6 * i + 6]) >> 6)  # fmt: skip
 
 
 def build_rows(
-    candidates: Sequence[Candidate],
+    candidates: Iterable[Candidate],
     *,
+    count: int,
+    codes: CodePool,
     warning_id: uuid.UUID,
     now: datetime,
     window: timedelta,
-    codes: Sequence[str],
     escalated_from: Sequence[uuid.UUID | None] | None = None,
-) -> list[tuple[Any, ...]]:
-    """Return the rows (in ``COLUMNS`` order) of new pending targets whose ladder starts now."""
-    nonces = new_nonces(len(candidates))
-    ids = new_ids(len(candidates))
+) -> tuple[list[uuid.UUID], Iterator[tuple[Any, ...]]]:
+    """Return the ids of ``count`` new pending targets whose ladder starts now, and their rows.
+
+    The rows (in ``COLUMNS`` order) are built as they are consumed, and the list of ids is
+    filled as they are: it is complete once the rows have been written.
+    """
+    nonces = new_nonces(count)
+    ids: list[uuid.UUID] = []
+    made = _recorded(ids, iter_ids(count))
     deadline = now + window
     pending = TargetStatus.PENDING.value
     kinds = {kind: kind.value for kind in TargetKind}
-    froms = escalated_from or [None] * len(candidates)
-    return [
+    froms = escalated_from or [None] * count
+    rows = (
         (
             target_id, warning_id, c.person_key, c.person_id, c.subscription_id, c.user_id,
             c.name, c.mobile, c.email, c.language, kinds[c.kind], c.region_code, c.region_path,
             c.title, from_id, c.must_acknowledge, pending, 0, 0, now,
-            deadline if c.must_acknowledge else now, None, None, None, nonce,
-            code if c.must_acknowledge else "", now,
+            deadline if c.must_acknowledge else now, nonce,
+            codes.take(c.mobile) if c.must_acknowledge else "", now,
         )
-        for c, target_id, nonce, code, from_id in zip(
-            candidates, ids, nonces, codes, froms, strict=True
-        )
-    ]  # fmt: skip
+        for c, target_id, nonce, from_id in zip(candidates, made, nonces, froms, strict=True)
+    )  # fmt: skip
+    return ids, rows
 
 
-def insert_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert target rows in the session's transaction (COPY on PostgreSQL)."""
-    if not rows:
+def _recorded(into: list[uuid.UUID], ids: Iterable[uuid.UUID]) -> Iterator[uuid.UUID]:
+    """Yield ids, appending each to a list as it goes."""
+    for value in ids:
+        into.append(value)
+        yield value
+
+
+def insert_rows(session: Session, rows: Iterator[tuple[Any, ...]], count: int) -> None:
+    """Insert ``count`` target rows in the session's transaction (COPY on PostgreSQL)."""
+    if not count:
         return
     encoder = Encoder(session)
-    if encoder.postgresql or len(rows) <= BIG_INSERT:
+    if encoder.postgresql or count <= BIG_INSERT:
         encoder.insert("warning_targets", COLUMNS, rows)
         return
     # The four indexes outgrow SQLite's default 2 MB page cache at this size: a larger cache
@@ -163,6 +201,34 @@ def insert_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
         encoder.raw.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
+def write_targets(
+    session: Session,
+    candidates: Iterable[Candidate],
+    *,
+    count: int,
+    askers: int,
+    warning_id: uuid.UUID,
+    now: datetime,
+    window: timedelta,
+    escalated_from: Sequence[uuid.UUID | None] | None = None,
+) -> list[uuid.UUID]:
+    """Create pending targets for ``count`` candidates in key order, ``askers`` must answer.
+
+    Candidates may be made as they are iterated (``_d_people.Reach``): each row is built and
+    sent as the COPY takes it. Returns the ids, in the candidates' order.
+    """
+    if not count:
+        return []
+    own, others = taken_codes(session, warning_id=warning_id)
+    codes = CodePool(askers, own=own, others=others)
+    ids, rows = build_rows(
+        candidates, count=count, codes=codes, warning_id=warning_id, now=now,
+        window=window, escalated_from=escalated_from,
+    )  # fmt: skip
+    insert_rows(session, rows, count)  # zip(strict=True): raises unless exactly ``count``
+    return ids
+
+
 def insert_candidates(
     session: Session,
     candidates: Sequence[Candidate],
@@ -173,18 +239,11 @@ def insert_candidates(
     escalated_from: Sequence[uuid.UUID | None] | None = None,
 ) -> list[uuid.UUID]:
     """Create pending targets for candidates (their ladders start now); return their ids."""
-    if not candidates:
-        return []
     if escalated_from is None:
-        # In key order, with ascending ids: both unique indexes are filled at their ends.
+        # In key order, with ascending ids and codes: the indexes are filled at their ends.
         candidates = sorted(candidates, key=lambda c: c.person_key)
-    own, others = taken_codes(session, warning_id=warning_id)
-    askers = [c for c in candidates if c.must_acknowledge]
-    drawn = iter(draw_codes([c.mobile for c in askers], own=own, others=others))
-    codes = [next(drawn) if c.must_acknowledge else "" for c in candidates]
-    rows = build_rows(
-        candidates, warning_id=warning_id, now=now, window=window, codes=codes,
-        escalated_from=escalated_from,
+    return write_targets(
+        session, candidates, count=len(candidates),
+        askers=sum(c.must_acknowledge for c in candidates),
+        warning_id=warning_id, now=now, window=window, escalated_from=escalated_from,
     )  # fmt: skip
-    insert_rows(session, rows)
-    return [row[0] for row in rows]

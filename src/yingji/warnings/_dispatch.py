@@ -29,7 +29,7 @@ from yingji.core.auth.actor import Actor, system_actor
 from yingji.core.errors import InvalidInput, NotFound
 from yingji.core.memory import gc_paused
 from yingji.warnings._d_people import candidates
-from yingji.warnings._d_rows import insert_candidates
+from yingji.warnings._d_rows import insert_candidates, write_targets
 from yingji.warnings._ladder import NOTICE_CYCLE, Ladder
 from yingji.warnings.config import rules
 from yingji.warnings.models import DeliveryAttempt, EarlyWarning, WarningTarget
@@ -75,12 +75,16 @@ def _audit(session: Session, warning: EarlyWarning, action: str, after: dict[str
 
 
 def _add_targets(session: Session, warning: EarlyWarning, now: datetime) -> dict[str, int]:
+    window = _window(warning.level)
     with gc_paused():  # a county's 100,000 rows: see core.memory
         existing = _existing_keys(session, warning.id)
-        fresh = [c for c in candidates(session, warning) if c.person_key not in existing]
-        insert_candidates(
-            session, fresh, warning_id=warning.id, now=now, window=_window(warning.level)
-        )
+        reach = candidates(session, warning)
+        if not existing:  # issued: everyone, each row made as the COPY takes it
+            write_targets(session, reach, count=len(reach), askers=reach.askers,
+                          warning_id=warning.id, now=now, window=window)  # fmt: skip
+            return {"responsible": reach.askers, "public": len(reach) - reach.askers}
+        fresh = [c for c in reach if c.person_key not in existing]  # updated: the newly reached
+        insert_candidates(session, fresh, warning_id=warning.id, now=now, window=window)
     responsible = sum(c.must_acknowledge for c in fresh)
     return {"responsible": responsible, "public": len(fresh) - responsible}
 

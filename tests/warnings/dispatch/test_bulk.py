@@ -14,7 +14,7 @@ from yingji.core.auth.actor import system_actor
 from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
 from yingji.core.outbox import relay_once
 from yingji.warnings._d_bulk import binary_types, record_events
-from yingji.warnings._d_rows import new_ids
+from yingji.warnings._d_rows import draw_codes, new_ids
 from yingji.warnings.events import TargetEscalated
 
 SUBSCRIBER = "tests.dispatch.bulk"
@@ -72,6 +72,20 @@ def test_target_ids_are_ascending_version_7() -> None:
     millis = ids[0].int >> 80
     assert abs(millis - dt.datetime.now(dt.UTC).timestamp() * 1000) < 60_000
     assert new_ids(1)[0] > ids[-1] or (new_ids(1)[0].int >> 80) == millis  # later, or same ms
+
+
+def test_reply_codes_ascend_and_avoid_the_taken_ones() -> None:
+    mobiles = [f"+86138{i:08d}" if i % 3 else None for i in range(3000)]
+    own = {"10000", "10001", "55555"}
+    # The phone +8613800000001 already has code c on another warning, for every c: only
+    # a code outside that set will do. Here: every 5-digit code from 10000 to 99998.
+    clash = {("+8613800000001", str(c)) for c in range(10_000, 99_999)}
+    codes = draw_codes(mobiles, own=own, others=clash)
+    assert len(codes) == 3000 and len(set(codes)) == 3000 and not set(codes) & own
+    assert {len(c) for c in codes} == {5}  # 3,003 in use: 5 digits (20× the codes in use)
+    assert codes[1] == "99999"  # the clash was replaced; the rest ascend in the given order
+    rest = codes[:1] + codes[2:]
+    assert rest == sorted(rest)
 
 
 def test_binary_copy_types_follow_the_columns() -> None:

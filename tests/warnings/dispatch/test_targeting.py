@@ -64,6 +64,10 @@ def test_region_codes_reach_the_persons_on_duty_in_the_subtree_once(
         assert target.must_acknowledge and target.step == 0 and target.cycle == 0
         assert target.next_action_at == NOW and target.deadline_at == NOW + window
         assert re.fullmatch(r"[0-9a-f]{24}", target.token_nonce)
+    # Written in key order with ascending ids and codes: appended to their indexes.
+    by_key = sorted(found.values(), key=lambda t: t.person_key)
+    assert [t.id for t in by_key] == sorted(t.id for t in by_key)
+    assert [t.reply_code for t in by_key] == sorted(codes)
     (entry,) = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "warning_targets.started")
     ).all()
