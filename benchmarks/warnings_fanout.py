@@ -595,7 +595,7 @@ def phase_timers(
             late.append((moment - deadlines[k]).total_seconds())
             k += 1
     with engine.connect() as conn:
-        rows = conn.execute(
+        escalations = conn.execute(
             select(WarningTarget.escalated_at, WarningTarget.deadline_at).where(
                 WarningTarget.warning_id == warning_id, WarningTarget.escalated_at.is_not(None)
             )
@@ -605,11 +605,11 @@ def phase_timers(
             .select_from(WarningTarget)
             .where(WarningTarget.warning_id == warning_id, WarningTarget.kind == "superior")
         ).scalar()
-    pass_late = [(a - d).total_seconds() for a, d in rows]
+    pass_late = [(a - d).total_seconds() for a, d in escalations if a is not None]
     return {
         "pending_with_timers": total,
         "deadline_spread_s": spread,
-        "escalated": len(rows),
+        "escalated": len(escalations),
         "superior_targets_created": int(superiors or 0),
         "committed_lateness_s": _percentiles(late),
         "pass_start_lateness_s": _percentiles(pass_late),

@@ -34,6 +34,9 @@ from yingji.warnings.schemas import TargetKind
 CHUNK: Final = 5000  # bound IN lists: SQLite allows 32,766 variables, PostgreSQL 65,535
 FULL_SCAN: Final = 2000  # persons above which their accounts are found by one scan
 SUBTREE_QUERY: Final = 500  # regions above which persons are selected by subtree, not by code
+# ...if their subtrees are few: each is one condition of the query, and SQLite refuses an
+# expression deeper than 1,000 (a polygon over a thousand villages, not their towns).
+SUBTREE_ROOTS: Final = 200
 SUBSCRIPTION_PREFIX: Final = "sub:"
 T = TypeVar("T")
 
@@ -91,12 +94,11 @@ def responsible(
     persons come in identifier order. Otherwise by region, primary first, then by name.
     """
     rows: list[ResponsibleRow] = []
-    in_order = area and len(paths) > SUBTREE_QUERY
+    roots = outermost(paths.values()) if area and len(paths) > SUBTREE_QUERY else []
+    in_order = 0 < len(roots) <= SUBTREE_ROOTS
     if in_order:
         # A county's grids: select its subtrees by path, keep the regions asked for.
-        found = orgs.responsible_rows(
-            session, within=outermost(paths.values()), duty_type=duties, by_person=True
-        )
+        found = orgs.responsible_rows(session, within=roots, duty_type=duties, by_person=True)
         rows = [row for row in found if row.region_code in paths]
     else:
         for part in chunks(sorted(paths)):
@@ -113,7 +115,7 @@ def responsible(
             best[row.person_id] = row
     if in_order or not area:  # first seen, first kept: the query's order
         return list(best.values())
-    return sorted(best.values(), key=lambda row: row.person_id)
+    return sorted(best.values(), key=lambda row: row.person_id.int)
 
 
 def users_of(

@@ -29,12 +29,18 @@ def _targets(session: Session, warning_id: object) -> dict[str, WarningTarget]:
     return {t.name: t for t in rows}
 
 
-@pytest.mark.parametrize("subtree_query", [500, 0], ids=["by-codes", "by-subtree"])
+@pytest.mark.parametrize(
+    ("subtree_query", "subtree_roots"),
+    [(500, 200), (0, 200), (0, 0)],
+    ids=["by-codes", "by-subtree", "too-many-subtrees"],
+)
 def test_region_codes_reach_the_persons_on_duty_in_the_subtree_once(
-    session: Session, monkeypatch: pytest.MonkeyPatch, subtree_query: int
+    session: Session, monkeypatch: pytest.MonkeyPatch, subtree_query: int, subtree_roots: int
 ) -> None:
-    # Large areas select persons by subtree, small ones by their list of codes: same answer.
+    # Large areas select persons by subtree, small ones (or ones of too many subtrees for one
+    # query) by their list of codes: same answer.
     monkeypatch.setattr(_d_people, "SUBTREE_QUERY", subtree_query)
+    monkeypatch.setattr(_d_people, "SUBTREE_ROOTS", subtree_roots)
     make_regions(session)
     responsible(session, "420502001001", name="村A防汛")
     responsible(session, "420502001", name="街道综合", duty=DutyType.GENERAL)
@@ -151,3 +157,12 @@ def test_an_update_adds_the_newly_covered_and_tells_everyone_again(session: Sess
     assert found["村A"].deadline_at == NOW + dt.timedelta(seconds=rules().window_seconds(2))
     assert (found["村C"].cycle, found["村C"].next_action_at) == (0, later)
     assert found["村C"].reply_code != found["村A"].reply_code
+
+
+def test_an_area_of_a_thousand_subtrees_is_one_list_of_codes_not_a_thousand_conditions(
+    session: Session,
+) -> None:
+    # A polygon over 1,200 villages but none of their towns: 1,200 subtrees. As conditions of
+    # one query SQLite refused them ("Expression tree is too large"); as codes it is fine.
+    paths = {f"9{i:05d}": f"/420000/9{i:05d}/" for i in range(1200)}
+    assert _d_people.responsible(session, paths=paths, duties=[DutyType.FLOOD], area=True) == []
