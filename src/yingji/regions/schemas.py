@@ -214,3 +214,14 @@ class FeatureCollection(BaseModel):
 
     type: str = "FeatureCollection"
     features: list[Feature]
+
+
+class CoveredRegion(BaseModel):
+    """A region a warning's area covers (for targeting; no geometry)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    level: str
+    path: str

@@ -262,7 +262,7 @@ def target_for_token(session: Session, *, token: str, settings: Settings) -> Tar
     """Return what the link's page shows; reading it never acknowledges anything."""
     target = target_by_token(session, token=token, settings=settings)
     warning = session.get(EarlyWarning, target.warning_id)
-    assert warning is not None  # a foreign key
+    assert warning is not None  # warnings are never deleted (models.WarningTarget.warning_id)
     return TargetView(
         target_id=target.id, name=target.name, kind=TargetKind(target.kind), title=target.title,
         region_code=target.region_code, status=TargetStatus(target.status),

@@ -94,7 +94,7 @@ def responsible(
     persons come in identifier order. Otherwise by region, primary first, then by name.
     """
     rows: list[ResponsibleRow] = []
-    roots = outermost(paths.values()) if area and len(paths) > SUBTREE_QUERY else []
+    roots = regions.outermost(paths.values()) if area and len(paths) > SUBTREE_QUERY else []
     in_order = 0 < len(roots) <= SUBTREE_ROOTS
     if in_order:
         # A county's grids: select its subtrees by path, keep the regions asked for.
@@ -174,18 +174,9 @@ def person_candidates(
     return [person_candidate(p, paths=paths, users=users, kind=kind) for p in persons]
 
 
-def outermost(paths: Iterable[str]) -> list[str]:
-    """Return the paths no other of them contains (the roots of the subtrees they form)."""
-    out: list[str] = []
-    for path in sorted(set(paths)):
-        if not out or not path.startswith(out[-1]):
-            out.append(path)
-    return out
-
-
 def subscribers(session: Session, warning: EarlyWarning, paths: dict[str, str]) -> list[Candidate]:
     """Return the active subscriptions of covered regions for the warning's hazard type."""
-    ranges = [subtree_range(root) for root in outermost(paths.values())]
+    ranges = [subtree_range(root) for root in regions.outermost(paths.values())]
     out: list[Candidate] = []
     for part in chunks(ranges, 200):
         within = or_(*(

@@ -86,7 +86,11 @@ def taken_codes(
 
 
 class CodePool:
-    """Fresh reply codes for one fan-out, handed out in ascending order, avoiding taken ones."""
+    """Fresh reply codes for one fan-out, handed out in ascending order, avoiding taken ones.
+
+    Taken in key order, the codes ascend (but for a rare clash, replaced by a random code), so
+    a fan-out's rows are appended to the (warning, code) index.
+    """
 
     def __init__(self, count: int, *, own: set[str], others: set[tuple[str, str]]) -> None:
         digits = code_digits(len(own) + count)
@@ -108,18 +112,6 @@ class CodePool:
             code = str(self.rng.integers(self.low, self.high))
         self.used.add(code)
         return code
-
-
-def draw_codes(
-    mobiles: Sequence[str | None], *, own: set[str], others: set[tuple[str, str]]
-) -> list[str]:
-    """Return one fresh reply code per mobile (as many as given), avoiding the taken ones.
-
-    The codes ascend in the order given (but for a rare clash, replaced by a random one), so
-    a fan-out's rows, in key order, are appended to the (warning, code) index.
-    """
-    pool = CodePool(len(mobiles), own=own, others=others)
-    return [pool.take(mobile) for mobile in mobiles]
 
 
 def new_ids(count: int) -> list[uuid.UUID]:

@@ -203,7 +203,7 @@ def inbox(session: Session, *, actor: Actor, settings: Settings) -> list[InboxIt
     for target_id, attempt in latest.items():
         target = targets[target_id]
         facts = warnings.get(target.warning_id)
-        if facts is None:  # pragma: no cover - a foreign key
+        if facts is None:  # pragma: no cover - warnings are never deleted
             continue
         delivery = build_delivery(
             delivery_id=attempt.id, channel=ChannelName.INAPP,

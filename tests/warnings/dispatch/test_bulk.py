@@ -14,7 +14,7 @@ from yingji.core.auth.actor import system_actor
 from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
 from yingji.core.outbox import relay_once
 from yingji.warnings._d_bulk import binary_types, record_events
-from yingji.warnings._d_rows import draw_codes, new_ids
+from yingji.warnings._d_rows import CodePool, new_ids
 from yingji.warnings.events import TargetEscalated
 
 SUBSCRIBER = "tests.dispatch.bulk"
@@ -80,7 +80,8 @@ def test_reply_codes_ascend_and_avoid_the_taken_ones() -> None:
     # The phone +8613800000001 already has code c on another warning, for every c: only
     # a code outside that set will do. Here: every 5-digit code from 10000 to 99998.
     clash = {("+8613800000001", str(c)) for c in range(10_000, 99_999)}
-    codes = draw_codes(mobiles, own=own, others=clash)
+    pool = CodePool(len(mobiles), own=own, others=clash)
+    codes = [pool.take(mobile) for mobile in mobiles]
     assert len(codes) == 3000 and len(set(codes)) == 3000 and not set(codes) & own
     assert {len(c) for c in codes} == {5}  # 3,003 in use: 5 digits (20× the codes in use)
     assert codes[1] == "99999"  # the clash was replaced; the rest ascend in the given order
