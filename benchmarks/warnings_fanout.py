@@ -67,7 +67,7 @@ from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 
 from yingji.core.auth.models import User
 from yingji.core.config import Settings
-from yingji.core.db import make_engine, make_session_factory
+from yingji.core.db import make_engine, make_session_factory, new_ordered_id
 from yingji.core.migrate import upgrade
 from yingji.orgs.models import Person, Responsibility
 from yingji.regions.models import Region
@@ -471,7 +471,7 @@ def phase_fanout(
 
 def new_warning(engine: Engine, *, codes: list[str], shapes: list[Any]) -> uuid.UUID:
     """Insert an issued warning (authoring is not what is measured)."""
-    warning_id = uuid.uuid4()
+    warning_id = new_ordered_id()  # as EarlyWarning makes them
     now = datetime.now(UTC)
     with make_session_factory(engine)() as session:
         session.add(

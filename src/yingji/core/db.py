@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +49,37 @@ def utcnow() -> datetime:
 def new_id() -> uuid.UUID:
     """Return a new random primary key."""
     return uuid.uuid4()
+
+
+def new_ordered_id() -> uuid.UUID:
+    """Return a new time-ordered primary key (RFC 9562 version 7, see ``ordered_ids``).
+
+    For rows whose id leads other tables' indexes: the rows of a new one are appended at the
+    indexes' ends (PostgreSQL then skips the descent from the root), not put among the rest.
+    """
+    return next(ordered_ids(1))
+
+
+def ordered_ids(count: int) -> Iterator[uuid.UUID]:
+    """Yield ``count`` ascending time-ordered ids (RFC 9562 version 7), from one random draw.
+
+    Milliseconds since the epoch, then the id's place in the batch (RFC 9562 §6.2, method 1:
+    a counter in the random bits), then 42 random bits: a batch's ids ascend, so its rows go
+    to the end of a primary-key index rather than to 100,000 random places in it.
+    """
+    head = (time.time_ns() // 1_000_000) << 80 | 7 << 76 | 0b10 << 62
+    raw = os.urandom(6 * count)
+    # The value is built and checked here; ``UUID(int=…)`` would check it again at twice
+    # the cost (a tenth of a county's fan-out), so the object is filled as its constructor
+    # fills it.
+    make, fill, safety = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
+    for i in range(count):
+        value = head | (i >> 20 & 0xFFF) << 64 | (i & 0xFFFFF) << 42 | int.from_bytes(
+            raw[6 * i : 6 * i + 6]) >> 6  # fmt: skip
+        made = make(uuid.UUID)
+        fill(made, "int", value)
+        fill(made, "is_safe", safety)
+        yield made
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -80,7 +80,7 @@ def _add_targets(session: Session, warning: EarlyWarning, now: datetime) -> dict
         existing = _existing_keys(session, warning.id)
         reach = candidates(session, warning)
         if not existing:  # issued: everyone, each row made as the COPY takes it
-            write_targets(session, reach, count=len(reach), askers=reach.askers,
+            write_targets(session, reach.recipients(), count=len(reach), askers=reach.askers,
                           warning_id=warning.id, now=now, window=window)  # fmt: skip
             return {"responsible": reach.askers, "public": len(reach) - reach.askers}
         fresh = [c for c in reach if c.person_key not in existing]  # updated: the newly reached

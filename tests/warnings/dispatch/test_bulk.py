@@ -10,12 +10,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.warnings.dispatch.helpers import NOW, make_regions, make_warning, responsible
 from yingji.core.auth.actor import system_actor
+from yingji.core.db import new_ordered_id, ordered_ids
 from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
 from yingji.core.outbox import relay_once
+from yingji.warnings import _dispatch
 from yingji.warnings._d_bulk import binary_types, record_events
-from yingji.warnings._d_rows import CodePool, new_ids
+from yingji.warnings._d_rows import CodePool, taken_codes
 from yingji.warnings.events import TargetEscalated
+from yingji.warnings.models import WarningTarget
 
 SUBSCRIBER = "tests.dispatch.bulk"
 
@@ -65,13 +69,16 @@ def test_an_unregistered_event_is_refused(session: Session) -> None:
         record_events(session, [Stray()], actor=system_actor(source="tests"))
 
 
-def test_target_ids_are_ascending_version_7() -> None:
-    ids = new_ids(5000)
+def test_ordered_ids_are_ascending_version_7() -> None:
+    ids = list(ordered_ids(5000))
     assert ids == sorted(ids) and len(set(ids)) == 5000
     assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    assert all(i == uuid.UUID(str(i)) and hash(i) == hash(uuid.UUID(str(i))) for i in ids)
     millis = ids[0].int >> 80
     assert abs(millis - dt.datetime.now(dt.UTC).timestamp() * 1000) < 60_000
-    assert new_ids(1)[0] > ids[-1] or (new_ids(1)[0].int >> 80) == millis  # later, or same ms
+    later = new_ordered_id()
+    assert later > ids[-1] or (later.int >> 80) == millis  # later, or the same millisecond
+    assert (later.version, later.variant) == (7, uuid.RFC_4122)
 
 
 def test_reply_codes_ascend_and_avoid_the_taken_ones() -> None:
@@ -87,6 +94,30 @@ def test_reply_codes_ascend_and_avoid_the_taken_ones() -> None:
     assert codes[1] == "99999"  # the clash was replaced; the rest ascend in the given order
     rest = codes[:1] + codes[2:]
     assert rest == sorted(rest)
+
+
+def test_taken_codes_are_those_open_in_warnings_in_force(session: Session) -> None:
+    make_regions(session)
+    for name in ("P", "Q", "R"):
+        responsible(session, "420502001001", name=name)
+    first, second, ended = (make_warning(session, region_codes=["420502001001"]) for _ in "abc")
+    for warning in (first, second, ended):
+        _dispatch.start_targets(session, warning_id=warning.id, now=NOW)
+    session.flush()
+    targets = list(session.scalars(select(WarningTarget)))
+    answered = next(t for t in targets if t.warning_id == first.id)
+    answered.status = "acknowledged"
+    ended.status = "lifted"  # its targets are left open here: a warning's status decides
+    session.flush()
+
+    own, others = taken_codes(session, warning_id=first.id)
+
+    def codes(warning_id: uuid.UUID) -> set[str]:
+        return {t.reply_code for t in targets if t.warning_id == warning_id}
+
+    assert own == codes(first.id) - {answered.reply_code} and len(own) == 2
+    assert others == {(t.mobile, t.reply_code) for t in targets if t.warning_id == second.id}
+    assert len(others) == 3
 
 
 def test_binary_copy_types_follow_the_columns() -> None:
