@@ -73,11 +73,11 @@ class SuperiorCache:
     def __init__(self, ttl: float = 60.0, max_regions: int = 50_000) -> None:
         self.ttl, self.max_regions = ttl, max_regions
         self._found: dict[tuple[str, tuple[DutyType, ...]], tuple[float, list[Candidate]]] = {}
-        self._targets: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+        self._targets: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
 
     def targets(
-        self, session: Session, *, warning_id: uuid.UUID, person_keys: Sequence[str]
-    ) -> dict[str, uuid.UUID]:
+        self, session: Session, *, warning_id: uuid.UUID, person_keys: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
         """Return the targets these persons already are of a warning (by person key).
 
         Targets are never re-keyed, so a target once found is remembered for good.
@@ -94,7 +94,7 @@ class SuperiorCache:
         self.remember(warning_id, found)
         return found
 
-    def remember(self, warning_id: uuid.UUID, targets: dict[str, uuid.UUID]) -> None:
+    def remember(self, warning_id: uuid.UUID, targets: dict[uuid.UUID, uuid.UUID]) -> None:
         """Remember persons' targets of a warning."""
         if len(self._targets) > self.max_regions * 4:
             self._targets.clear()
@@ -190,7 +190,7 @@ def escalate(
     existing = known.targets(session, warning_id=warning.id, person_keys=keys)
     fresh: list[Candidate] = []
     origins: list[uuid.UUID | None] = []
-    added: set[str] = set()
+    added: set[uuid.UUID] = set()
     for s in climbing:
         for c in chosen.get(s.id, []):
             if c.person_key not in existing and c.person_key not in added:

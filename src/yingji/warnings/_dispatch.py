@@ -60,7 +60,7 @@ def _window(level: int) -> timedelta:
     return timedelta(seconds=rules().window_seconds(level))
 
 
-def _existing_keys(session: Session, warning_id: uuid.UUID) -> set[str]:
+def _existing_keys(session: Session, warning_id: uuid.UUID) -> set[uuid.UUID]:
     rows = session.scalars(
         select(WarningTarget.person_key).where(WarningTarget.warning_id == warning_id)
     )

@@ -126,7 +126,7 @@ class WarningTarget(Base):
     # fan-out and escalation, in the transaction that loaded their warning, and warnings are
     # never deleted (issued ones are records; drafts have no targets).
     warning_id: Mapped[uuid.UUID] = mapped_column()
-    person_key: Mapped[str] = mapped_column(String(80))  # person id, or "sub:" + subscription
+    person_key: Mapped[uuid.UUID] = mapped_column()  # the person's id, or the subscription's
     person_id: Mapped[uuid.UUID | None] = mapped_column()
     subscription_id: Mapped[uuid.UUID | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()  # for in-app delivery

@@ -128,7 +128,7 @@ def test_subscribers_of_the_hazard_are_told_not_asked(session: Session) -> None:
     for name in ("all", "rain"):
         target = found[name]
         assert target.kind == "public" and not target.must_acknowledge
-        assert target.reply_code == "" and target.person_key.startswith("sub:")
+        assert target.reply_code == "" and target.person_key == target.subscription_id
 
 
 def test_an_update_adds_the_newly_covered_and_tells_everyone_again(session: Session) -> None:
