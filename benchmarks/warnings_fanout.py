@@ -42,6 +42,7 @@ Prints one JSON object per backend.
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import json
 import os
@@ -571,17 +572,25 @@ def phase_timers(
         for at in range(0, len(rows), 20_000):
             conn.execute(statement, rows[at : at + 20_000])
     child = dispatchers.start()
-    escalated = (
-        select(func.count())
-        .select_from(WarningTarget)
-        .where(WarningTarget.warning_id == warning_id, WarningTarget.status == "escalated")
+    # Which escalations are committed: every target still pending is due at its deadline
+    # (the ladder has rested: an escalated one is due no more), and the other warnings'
+    # targets are closed. So the escalations committed are exactly those whose deadlines
+    # come before the earliest due time: one index lookup a poll. (Counting the escalated
+    # targets read 100,000 rows 20 times a second, a third of a core taken from the
+    # dispatcher and the database it measures.)
+    earliest_due = (
+        select(WarningTarget.next_action_at)
+        .where(WarningTarget.next_action_at.is_not(None))
+        .order_by(WarningTarget.next_action_at)
+        .limit(1)
     )
     seen: list[tuple[datetime, int]] = []
     end = first + timedelta(seconds=spread + 30)
     total = len(ids)
     with engine.connect() as conn:
         while datetime.now(UTC) < end:
-            count = int(conn.execute(escalated).scalar() or 0)
+            due = conn.execute(earliest_due).scalar()
+            count = total if due is None else bisect.bisect_left(deadlines, due)
             conn.rollback()
             seen.append((datetime.now(UTC), count))
             if count >= total:
