@@ -15,11 +15,14 @@ from yingji.core.auth.actor import system_actor
 from yingji.core.db import new_ordered_id, ordered_ids
 from yingji.core.events import DomainEvent, OutboxEvent, record_event, subscribe, unsubscribe
 from yingji.core.outbox import relay_once
+from yingji.orgs.schemas import ResponsibleRow
 from yingji.warnings import _dispatch
 from yingji.warnings._d_bulk import binary_types, record_events
+from yingji.warnings._d_people import RECIPIENT_COLUMNS, Candidate, Reach
 from yingji.warnings._d_rows import CodePool, taken_codes
 from yingji.warnings.events import TargetEscalated
 from yingji.warnings.models import WarningTarget
+from yingji.warnings.schemas import TargetKind
 
 SUBSCRIBER = "tests.dispatch.bulk"
 
@@ -118,6 +121,35 @@ def test_taken_codes_are_those_open_in_warnings_in_force(session: Session) -> No
     assert own == codes(first.id) - {answered.reply_code} and len(own) == 2
     assert others == {(t.mobile, t.reply_code) for t in targets if t.warning_id == second.id}
     assert len(others) == 3
+
+
+def test_the_fan_outs_rows_are_the_candidates_columns_in_key_order() -> None:
+    """Reach.recipients (a county's fan-out, no objects) and Candidate.columns agree."""
+    ids = sorted(uuid.uuid4() for _ in range(6))
+    phone = "+8613800000001"
+    persons = [
+        ResponsibleRow(ids[0], "甲", None, phone, None, "420502001", "flood", "村长", True),
+        ResponsibleRow(ids[2], "乙", None, "", None, "420502001001", "general", None, False),
+        ResponsibleRow(ids[4], "丙", None, None, None, "420502001001", "flood", "网格员", True),
+    ]  # fmt: skip
+    paths = {"420502001": "/420502/420502001/", "420502001001": "/420502/420502001/420502001001/"}
+    users = {ids[2]: (uuid.uuid4(), "en_US"), ids[4]: (uuid.uuid4(), "zh_CN")}
+    public = [
+        Candidate(person_key=key, name="公众", kind=TargetKind.PUBLIC, region_code="420502001",
+                  region_path=paths["420502001"], must_acknowledge=False, subscription_id=key,
+                  mobile="+8613800000009")
+        for key in (ids[1], ids[5])
+    ]  # fmt: skip
+    reach = Reach(persons, paths, users, public)
+    rows = list(reach.recipients())
+    assert rows == [c.columns() for c in reach]
+    assert [row[0] for row in rows] == ids[:3] + ids[4:] and len(reach) == 5
+    assert dict(zip(RECIPIENT_COLUMNS, rows[2], strict=True)) == {
+        "person_key": ids[2], "person_id": ids[2], "subscription_id": None,
+        "user_id": users[ids[2]][0], "name": "乙", "mobile": None, "email": None,
+        "language": "en", "kind": "responsible", "region_code": "420502001001",
+        "region_path": paths["420502001001"], "title": None, "must_acknowledge": True,
+    }  # fmt: skip
 
 
 def test_binary_copy_types_follow_the_columns() -> None:
