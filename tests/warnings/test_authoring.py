@@ -70,6 +70,7 @@ def test_a_draft_starts_from_its_template_and_is_audited(
     assert "强降雨" in warning.description and "转移" in warning.instruction
     assert warning.sender_name == settings.cap_sender_name
     assert warning.identifier.startswith("draft:")
+    assert warning.id.version == 7  # time-ordered: its targets append to their indexes
     entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(warning.id)))
     assert entry is not None and entry.action == "warning.created"
 

@@ -48,7 +48,7 @@ def test_valid_samples_are_imported_once(
     first = service.import_cap(session, actor=importer, data=sample(name), settings=settings)
     assert first.outcome == "created" and first.warning_id is not None
     warning = session.get(EarlyWarning, first.warning_id)
-    assert warning is not None and warning.source == "imported"
+    assert warning is not None and warning.source == "imported" and warning.id.version == 7
     assert warning.status == "pending_approval"  # relaying to our people is a decision
     again = service.import_cap(session, actor=importer, data=sample(name), settings=settings)
     assert again.outcome == "duplicate" and again.warning_id == first.warning_id

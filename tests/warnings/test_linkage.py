@@ -78,6 +78,7 @@ def test_a_red_alarm_proposes_one_draft_in_the_objects_region(session: Session) 
     event = _alarm(obj.id, "red")
     draft = propose_from_alarm(session, event)
     assert draft is not None and draft.status == "draft" and draft.level == 1
+    assert draft.id.version == 7
     assert draft.region_code == "420502" and draft.origin_alarm_id == event.alarm_id
     assert draft.area_shapes[0]["type"] == "circle" and "城东燃气调压站" in draft.area_desc
     assert "62.5" in draft.description

@@ -21,7 +21,7 @@ from yingji.core.audit import record_change, snapshot
 from yingji.core.auth.actor import Actor
 from yingji.core.auth.roles import Permission
 from yingji.core.config import Settings
-from yingji.core.db import utcnow
+from yingji.core.db import new_ordered_id, utcnow
 from yingji.core.errors import Forbidden, InvalidInput, NotFound
 from yingji.core.events import record_event
 from yingji.regions import service as regions
@@ -93,7 +93,7 @@ def create_draft(
         raise Forbidden("a warning is issued by a bureau of a region; you have none")
     shapes = _shapes(data.shapes)
     codes = _check_area(session, actor, data.region_codes, shapes)
-    warning_id = uuid.uuid4()
+    warning_id = new_ordered_id()  # time-ordered: see EarlyWarning.id
     warning = EarlyWarning(
         id=warning_id, identifier=f"{DRAFT_PREFIX}{warning_id}", hazard_type=data.hazard_type,
         duty_type=template.duty_type.value, event=data.event or template.event,
