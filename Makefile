@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src benchmarks
 
 pytest: $(STAMP) browser-deps
 	$(BIN)/pytest -q -n auto
