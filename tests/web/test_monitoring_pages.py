@@ -262,10 +262,12 @@ def test_sensor_page_shows_its_registration_and_drives_the_chart(
     now = time.time()
     minute = int(now // 60) * 60
     # Two earlier minutes of readings: the chart's mean line and envelope come from these.
+    # Two and three minutes back: the world's reading of a second before the fixture can lie
+    # in the previous minute when the clock turns a minute between the fixture and this line.
     ingest(session, "GW-A", [
-        {"sensor": "P-O", "ts": int((minute - 120) * 1000), "value": 0.30, "unit": "MPa"},
-        {"sensor": "P-O", "ts": int((minute - 110) * 1000), "value": 0.34, "unit": "MPa"},
-        {"sensor": "P-O", "ts": int((minute - 60) * 1000), "value": 0.38, "unit": "MPa"},
+        {"sensor": "P-O", "ts": int((minute - 180) * 1000), "value": 0.30, "unit": "MPa"},
+        {"sensor": "P-O", "ts": int((minute - 170) * 1000), "value": 0.34, "unit": "MPa"},
+        {"sensor": "P-O", "ts": int((minute - 120) * 1000), "value": 0.38, "unit": "MPa"},
     ])  # fmt: skip
     logged_in(Role.SPECIALIST, "420500")
     page = client.get(f"/monitoring/sensors/{sensor_id}", params={"range": "6h"})
