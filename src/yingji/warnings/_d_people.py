@@ -18,7 +18,7 @@ import heapq
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import and_, or_, select
@@ -222,10 +222,10 @@ def subscribers(session: Session, warning: EarlyWarning, paths: dict[str, str]) 
 
 @dataclass(slots=True)
 class Reach:
-    """Everyone a warning's area reaches, in key order: responsible persons, then subscribers.
+    """Everyone a warning's area reaches: responsible persons and subscribers, by key.
 
-    The persons' candidates are made as they are iterated: a county's 100,000 go to the
-    database as they are made, rather than all being held first.
+    Their target columns are made as ``recipients`` is iterated: a county's 100,000 go to
+    the database as they are made, rather than all being held first.
     """
 
     persons: list[ResponsibleRow]  # one row each, in identifier order (= key order)
@@ -235,13 +235,6 @@ class Reach:
 
     def __len__(self) -> int:
         return len(self.persons) + len(self.public)
-
-    def __iter__(self) -> Iterator[Candidate]:
-        paths, users, kind = self.paths, self.users, TargetKind.RESPONSIBLE
-        persons = (person_candidate(p, paths=paths, users=users, kind=kind) for p in self.persons)
-        if not self.public:
-            return persons
-        return heapq.merge(persons, self.public, key=attrgetter("person_key"))
 
     def recipients(self) -> Iterator[tuple[Any, ...]]:
         """Yield everyone's ``Candidate.columns`` in key order, without candidate objects.

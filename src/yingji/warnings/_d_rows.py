@@ -40,6 +40,7 @@ MIN_CODE_DIGITS: Final = 4
 CODE_SPACE_FACTOR: Final = 20  # codes drawn from a space 20× the codes in use
 BIG_INSERT: Final = 10_000
 SQLITE_CACHE_KIB: Final = -131_072  # 128 MiB (negative: KiB, as SQLite's pragma takes it)
+KEY: Final = RECIPIENT_COLUMNS.index("person_key")
 MOBILE: Final = RECIPIENT_COLUMNS.index("mobile")
 ASKED: Final = RECIPIENT_COLUMNS.index("must_acknowledge")
 

@@ -18,6 +18,7 @@ Each call writes one audit entry for the warning, with counts.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -29,7 +30,7 @@ from yingji.core.auth.actor import Actor, system_actor
 from yingji.core.errors import InvalidInput, NotFound
 from yingji.core.memory import gc_paused
 from yingji.warnings._d_people import candidates
-from yingji.warnings._d_rows import insert_candidates, write_targets
+from yingji.warnings._d_rows import ASKED, KEY, write_targets
 from yingji.warnings._ladder import NOTICE_CYCLE, Ladder
 from yingji.warnings.config import rules
 from yingji.warnings.models import DeliveryAttempt, EarlyWarning, WarningTarget
@@ -79,14 +80,15 @@ def _add_targets(session: Session, warning: EarlyWarning, now: datetime) -> dict
     with gc_paused():  # a county's 100,000 rows: see core.memory
         existing = _existing_keys(session, warning.id)
         reach = candidates(session, warning)
-        if not existing:  # issued: everyone, each row made as the COPY takes it
-            write_targets(session, reach.recipients(), count=len(reach), askers=reach.askers,
-                          warning_id=warning.id, now=now, window=window)  # fmt: skip
-            return {"responsible": reach.askers, "public": len(reach) - reach.askers}
-        fresh = [c for c in reach if c.person_key not in existing]  # updated: the newly reached
-        insert_candidates(session, fresh, warning_id=warning.id, now=now, window=window)
-    responsible = sum(c.must_acknowledge for c in fresh)
-    return {"responsible": responsible, "public": len(fresh) - responsible}
+        # Issued: everyone, each row made as the COPY takes it.
+        recipients: Iterable[tuple[Any, ...]] = reach.recipients()
+        count, askers = len(reach), reach.askers
+        if existing:  # updated: the newly reached only
+            recipients = [r for r in recipients if r[KEY] not in existing]
+            count, askers = len(recipients), sum(1 for r in recipients if r[ASKED])
+        write_targets(session, recipients, count=count, askers=askers, warning_id=warning.id,
+                      now=now, window=window)  # fmt: skip
+    return {"responsible": askers, "public": count - askers}
 
 
 def start_targets(session: Session, *, warning_id: uuid.UUID, now: datetime) -> int:

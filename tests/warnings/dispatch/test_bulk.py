@@ -18,7 +18,7 @@ from yingji.core.outbox import relay_once
 from yingji.orgs.schemas import ResponsibleRow
 from yingji.warnings import _dispatch
 from yingji.warnings._d_bulk import binary_types, record_events
-from yingji.warnings._d_people import RECIPIENT_COLUMNS, Candidate, Reach
+from yingji.warnings._d_people import RECIPIENT_COLUMNS, Candidate, Reach, person_candidate
 from yingji.warnings._d_rows import CodePool, taken_codes
 from yingji.warnings.events import TargetEscalated
 from yingji.warnings.models import WarningTarget
@@ -142,7 +142,9 @@ def test_the_fan_outs_rows_are_the_candidates_columns_in_key_order() -> None:
     ]  # fmt: skip
     reach = Reach(persons, paths, users, public)
     rows = list(reach.recipients())
-    assert rows == [c.columns() for c in reach]
+    made = [person_candidate(p, paths=paths, users=users, kind=TargetKind.RESPONSIBLE)
+            for p in persons]  # fmt: skip
+    assert rows == [c.columns() for c in sorted([*made, *public], key=lambda c: c.person_key)]
     assert [row[0] for row in rows] == ids[:3] + ids[4:] and len(reach) == 5
     assert dict(zip(RECIPIENT_COLUMNS, rows[2], strict=True)) == {
         "person_key": ids[2], "person_id": ids[2], "subscription_id": None,
