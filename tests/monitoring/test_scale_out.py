@@ -157,7 +157,10 @@ def _wait_for(factory: sessionmaker[Session], readings: int, timeout: float = 20
     deadline = time.monotonic() + timeout
     while True:
         counts = _counts(factory)
-        if counts["readings"] >= readings or time.monotonic() > deadline:
+        # Both: each count is its own statement, and a batch committed between the gateway's
+        # and the readings' showed every reading stored and its counter not yet.
+        done = counts["readings"] >= readings and counts["accepted"] >= readings
+        if done or time.monotonic() > deadline:
             return counts
         time.sleep(0.1)
 
